@@ -1,0 +1,24 @@
+package ai.mvar.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/** {@code torch.nn.Linear}: weight {@code [out, in]}, optional bias. */
+public final class Linear {
+    private final NDArray weight;
+    private final NDArray bias;
+
+    public Linear(Params p, int in, int out, boolean withBias) {
+        this.weight = p.get("weight", Params.Init.NORMAL, out, in);
+        this.bias = withBias ? p.get("bias", Params.Init.ZEROS, out) : null;
+    }
+
+    public NDArray forward(NDArray x) {
+        return bias == null
+                ? ai.djl.nn.core.Linear.linear(x, weight).singletonOrThrow()
+                : ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+    }
+
+    public NDArray weight() {
+        return weight;
+    }
+}

@@ -1,0 +1,49 @@
+package ai.mvar.nn;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * Entry point to DJL's PyTorch engine. Loading is offline: the native library must come from the
+ * {@code pytorch-native-cpu} (or a GPU flavour) artifact on the class path, never from a download.
+ */
+public final class Torch {
+    public static final String ENGINE = "PyTorch";
+    static final String NATIVE_HINT =
+            "add the Maven dependency ai.djl.pytorch:pytorch-native-cpu:2.7.1 with classifier"
+                    + " linux-x86_64 (and ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0)";
+
+    private Torch() {}
+
+    /** The PyTorch engine, or an error that names the artifact to add. */
+    public static Engine engine() {
+        // DJL otherwise tries to download a native library it cannot find.
+        System.setProperty("ai.djl.offline", "true");
+        try {
+            Engine engine = Engine.getEngine(ENGINE);
+            if (engine == null) {
+                throw new IllegalStateException("DJL PyTorch engine not found: " + NATIVE_HINT);
+            }
+            return engine;
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            if (e instanceof IllegalStateException && e.getMessage().contains(NATIVE_HINT)) {
+                throw (IllegalStateException) e;
+            }
+            throw new IllegalStateException(
+                    "Could not load the PyTorch native library offline (" + e.getMessage() + "): "
+                            + NATIVE_HINT,
+                    e);
+        }
+    }
+
+    /** A root manager on the given device of the PyTorch engine. */
+    public static NDManager newManager(Device device) {
+        return engine().newBaseManager(device);
+    }
+
+    /** A root manager on the CPU. */
+    public static NDManager newManager() {
+        return newManager(Device.cpu());
+    }
+}
