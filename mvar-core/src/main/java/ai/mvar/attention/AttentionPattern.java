@@ -1,11 +1,21 @@
 package ai.mvar.attention;
 
-/** Who may attend to whom inside a window of scales. */
-public enum AttentionPattern {
-    /** VAR: a token of scale s sees every token of scales up to s (with a KV cache at inference). */
-    BLOCK_CAUSAL,
-    /** MVAR scale-Markov: a token sees only the tokens of its own scale. */
-    BLOCK_DIAGONAL,
-    /** MVAR spatial-Markov: a token sees the k x k neighbourhood of its own scale's map. */
-    NEIGHBOURHOOD
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Who may attend to whom among the tokens of one forward pass, and the attention computed under
+ * that rule. Queries, keys and values are {@code [B, heads, N, headDim]}; attention weights are
+ * {@code softmax(scale * q·k)} over the keys a query may see.
+ *
+ * <p>Implementations: {@link BlockCausalMask} (VAR), {@link BlockDiagonalMask} (MVAR scales below
+ * refine_step) and {@link NeighbourhoodAttention} (MVAR scales from refine_step on). {@link #FULL}
+ * lets every query see every key: one scale alone, or a VAR step against its KV cache.
+ */
+public interface AttentionPattern {
+
+    /** No mask. */
+    AttentionPattern FULL = (q, k, v, scale) -> DenseAttention.attend(q, k, v, scale, null);
+
+    /** Attention output {@code [B, heads, Nq, headDim]}. */
+    NDArray attend(NDArray q, NDArray k, NDArray v, float scale);
 }

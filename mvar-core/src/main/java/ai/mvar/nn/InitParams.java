@@ -61,6 +61,9 @@ public final class InitParams {
             case ONES:
                 java.util.Arrays.fill(v, 1f);
                 break;
+            case LOG4:
+                java.util.Arrays.fill(v, (float) Math.log(4));
+                break;
             case NORMAL:
                 for (int i = 0; i < v.length; i++) {
                     v[i] = (float) (truncatedNormal() * normalStd);

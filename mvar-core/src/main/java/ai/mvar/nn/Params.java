@@ -36,6 +36,8 @@ public interface Params {
         ONES,
         /** Truncated normal with std 0.02, the reference's default for weights. */
         NORMAL,
+        /** The constant ln 4, VAR's initial attention temperature {@code scale_mul_1H11}. */
+        LOG4,
         /** PyTorch's default for conv and linear layers: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
         FAN_IN_UNIFORM
     }

@@ -76,6 +76,13 @@ public final class FixtureSet {
         return VqVaeConfig.of(metaInt("vocab"), metaInt("cvae"), metaInt("vae_ch"), schedule());
     }
 
+    /** The transformer sizes of this set (vocabulary and Cvae shared with its tokenizer). */
+    public ai.mvar.model.TransformerConfig transformerConfig() {
+        return new ai.mvar.model.TransformerConfig(metaInt("depth"), metaInt("embed_dim"), metaInt("heads"),
+                metaInt("vocab"), metaInt("classes"), metaInt("cvae"), schedule(), metaInt("refine_step"),
+                metaInt("kernel_size"), meta.get("attn_l2_norm").getAsBoolean(), 4.0);
+    }
+
     public Path mvarFile() {
         return mvarFile;
     }

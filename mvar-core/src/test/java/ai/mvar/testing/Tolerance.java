@@ -29,6 +29,7 @@ public final class Tolerance {
 
     public static void assertClose(NDArray actual, NDArray expected, double tolerance, String what) {
         double err = relativeError(actual, expected);
+        System.out.printf("parity %-40s relative error %.3e (tolerance %.0e)%n", what, err, tolerance);
         assertTrue(err <= tolerance, what + ": relative error " + err + " > " + tolerance);
     }
 

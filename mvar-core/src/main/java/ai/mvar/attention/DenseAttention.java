@@ -1,0 +1,19 @@
+package ai.mvar.attention;
+
+import ai.djl.ndarray.NDArray;
+
+/** {@code softmax(scale * q kᵀ + bias) v}: the dense computation behind the block masks. */
+public final class DenseAttention {
+    private DenseAttention() {}
+
+    /**
+     * @param bias additive {@code [Nq, Nk]} mask (0 or -inf), or null for none
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, NDArray bias) {
+        NDArray scores = q.mul(scale).matMul(k.swapAxes(-2, -1));
+        if (bias != null) {
+            scores = scores.add(bias);
+        }
+        return scores.softmax(-1).matMul(v);
+    }
+}
