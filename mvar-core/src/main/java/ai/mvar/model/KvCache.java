@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDArray;
  * VAR's key/value cache: every block keeps the keys and values of all scales sampled so far, so a
  * new scale attends to the whole coarser pyramid. MVAR needs none.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     private final NDArray[] keys;
     private final NDArray[] values;
 
@@ -15,11 +15,45 @@ public final class KvCache {
         values = new NDArray[depth];
     }
 
-    /** Appends this step's keys and values of block {@code block}; returns everything cached. */
+    /**
+     * Appends this step's keys and values of block {@code block} and returns everything cached.
+     * The previous, shorter arrays are freed: the cache is an inference structure, no graph needs
+     * them.
+     */
     NDArray[] append(int block, NDArray k, NDArray v) {
-        keys[block] = keys[block] == null ? k : keys[block].concat(k, 2);
-        values[block] = values[block] == null ? v : values[block].concat(v, 2);
+        keys[block] = grow(keys[block], k);
+        values[block] = grow(values[block], v);
         return new NDArray[] {keys[block], values[block]};
+    }
+
+    private static NDArray grow(NDArray cached, NDArray next) {
+        if (cached == null) {
+            return next;
+        }
+        NDArray grown = cached.concat(next, 2);
+        cached.close();
+        return grown;
+    }
+
+    /** Keeps the cached arrays alive when the scope of the step that made them closes. */
+    public void keepAcrossScopes() {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                ai.djl.ndarray.NDScope.unregister(keys[i], values[i]);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                keys[i].close();
+                values[i].close();
+                keys[i] = null;
+                values[i] = null;
+            }
+        }
     }
 
     /** Bytes held by the cache. */
@@ -31,10 +65,5 @@ public final class KvCache {
             }
         }
         return total;
-    }
-
-    /** Every cached array, so a caller can keep them across scopes. */
-    NDArray[] arrays(int block) {
-        return new NDArray[] {keys[block], values[block]};
     }
 }

@@ -1,0 +1,114 @@
+package ai.mvar.sampling;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.mvar.model.KvCache;
+import ai.mvar.model.Mode;
+import ai.mvar.model.Transformer;
+import ai.mvar.tokenizer.ResidualQuantizer;
+import ai.mvar.tokenizer.ScaleSchedule;
+import ai.mvar.tokenizer.VqVae;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * Class-conditional generation by next-scale prediction with classifier-free guidance. MVAR runs
+ * each step on the current scale's tokens alone (neighbourhood attention from refine_step on) and
+ * keeps no cache; VAR attends to a KV cache of every coarser scale.
+ *
+ * <p>Each scale runs in its own scope: only f_hat, the next input and VAR's cache outlive a step,
+ * so peak memory reflects what the method itself needs.
+ */
+public final class Sampler {
+    private final Transformer transformer;
+    private final VqVae vae;
+
+    public Sampler(Transformer transformer, VqVae vae) {
+        if (transformer.config().vocabSize() != vae.config().vocabSize()
+                || transformer.config().latentChannels() != vae.config().latentChannels()
+                || !transformer.config().schedule().equals(vae.config().schedule())) {
+            throw new IllegalArgumentException("transformer (V=" + transformer.config().vocabSize() + ", Cvae="
+                    + transformer.config().latentChannels() + ", patch_nums=" + transformer.config().schedule()
+                    + ") does not fit tokenizer " + vae.config());
+        }
+        this.transformer = transformer;
+        this.vae = vae;
+    }
+
+    /** Samples one image per label ({@code [B]} int64); results belong to the labels' manager. */
+    public Samples sample(NDArray labels, SamplingOptions options) {
+        return sample(labels, options, scale -> {});
+    }
+
+    /**
+     * @param progress called after each scale with its index
+     */
+    public Samples sample(NDArray labels, SamplingOptions options, IntConsumer progress) {
+        NDManager out = labels.getManager();
+        ScaleSchedule schedule = transformer.config().schedule();
+        ResidualQuantizer quantizer = vae.quantizer();
+        int scales = schedule.scales();
+        long b = labels.getShape().get(0);
+        boolean guided = options.guided();
+        TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.seed());
+        KvCache cache = options.mode() == Mode.VAR ? new KvCache(transformer.config().depth()) : null;
+        List<NDArray> indices = new ArrayList<>();
+        try (NDScope whole = new NDScope()) {
+            whole.suppressNotUsedWarning();
+            NDArray condLabels = guided
+                    ? labels.concat(labels.getManager().full(labels.getShape(), transformer.config().classes(), labels.getDataType()))
+                    : labels;
+            NDArray cond = transformer.classEmbedding(condLabels);
+            NDArray x = transformer.startTokens(cond);
+            NDArray fHat = null;
+            for (int s = 0; s < scales; s++) {
+                NDArray previousX = x;
+                NDArray previousFHat = fHat;
+                try (NDScope step = new NDScope()) {
+                    step.suppressNotUsedWarning();
+                    NDArray logits = transformer.run(x, cond, transformer.samplingPattern(s, options.mode()), cache);
+                    if (guided) {
+                        double t = options.cfg() * (scales == 1 ? 0 : (double) s / (scales - 1));
+                        NDArray conditional = logits.get(new NDIndex("0:{}", b));
+                        NDArray unconditional = logits.get(new NDIndex("{}:", b));
+                        logits = conditional.mul(1 + t).sub(unconditional.mul(t));
+                    }
+                    NDArray idx = tokens.sample(logits);
+                    NDArray h = quantizer.residual(idx, s);
+                    fHat = fHat == null ? h : fHat.add(h);
+                    indices.add(idx);
+                    NDScope.unregister(idx, fHat);
+                    if (s + 1 < scales) {
+                        x = transformer.embedTokens(quantizer.nextScaleInput(fHat, s + 1), s + 1, s + 2);
+                        if (guided) {
+                            x = x.concat(x, 0);
+                        }
+                        NDScope.unregister(x);
+                    }
+                    if (cache != null) {
+                        cache.keepAcrossScopes();
+                    }
+                }
+                // What the step consumed is no longer needed; closing twice is harmless.
+                previousX.close();
+                if (previousFHat != null) {
+                    previousFHat.close();
+                }
+                progress.accept(s);
+            }
+            NDArray images = vae.decode(fHat).add(1).mul(0.5);
+            NDList results = new NDList(fHat, images);
+            results.addAll(indices);
+            NDScope.unregister(results);
+            results.attach(out);
+            if (cache != null) {
+                cache.close();
+            }
+            return new Samples(indices, fHat, images);
+        }
+    }
+}
