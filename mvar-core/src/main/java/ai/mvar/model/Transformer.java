@@ -34,10 +34,12 @@ public final class Transformer implements AutoCloseable {
     private final NDArray lvlEmbed;
     private final List<AdaLnBlock> blocks = new ArrayList<>();
     private final AdaLnHead head;
+    private final DataType dtype;
 
-    private Transformer(TransformerConfig c, StateDict weights, Params p) {
+    private Transformer(TransformerConfig c, StateDict weights, Params p, DataType dtype) {
         this.config = c;
         this.weights = weights;
+        this.dtype = dtype;
         ScaleSchedule s = c.schedule();
         int w = c.width();
         int first = s.tokens(0);
@@ -58,7 +60,7 @@ public final class Transformer implements AutoCloseable {
     /** A transformer over the given weights (converted once to {@code dtype}), which it takes ownership of. */
     public static Transformer load(TransformerConfig config, StateDict weights, DataType dtype) {
         StateDictParams params = new StateDictParams(weights, dtype);
-        Transformer t = new Transformer(config, weights, params.root());
+        Transformer t = new Transformer(config, weights, params.root(), dtype);
         params.verify();
         return t;
     }
@@ -71,12 +73,12 @@ public final class Transformer implements AutoCloseable {
     /** Freshly initialised weights (seeded), for training from scratch and benchmarks. */
     public static Transformer random(TransformerConfig config, NDManager manager, long seed) {
         StateDict weights = new StateDict(manager.newSubManager(), "random init (seed " + seed + ")");
-        return new Transformer(config, weights, new InitParams(weights, seed).root());
+        return new Transformer(config, weights, new InitParams(weights, seed).root(), DataType.FLOAT32);
     }
 
     /** Names and shapes of every parameter and buffer, computed without allocating any. */
     public static ParameterSpec spec(TransformerConfig config) {
-        return ParameterSpec.record(p -> new Transformer(config, null, p));
+        return ParameterSpec.record(p -> new Transformer(config, null, p, DataType.FLOAT32));
     }
 
     public TransformerConfig config() {
@@ -85,6 +87,11 @@ public final class Transformer implements AutoCloseable {
 
     public StateDict weights() {
         return weights;
+    }
+
+    /** The type of the weights and activations (fp16 on GPU, fp32 on CPU); logits are always fp32. */
+    public DataType dtype() {
+        return dtype;
     }
 
     /**
@@ -168,7 +175,7 @@ public final class Transformer implements AutoCloseable {
      * code-space tokens {@code [B, n, Cvae]} of exactly those scales.
      */
     public NDArray embedTokens(NDArray tokens, int from, int to) {
-        return wordEmbed.forward(tokens).add(levelAndPosition(from, to));
+        return wordEmbed.forward(tokens.toType(dtype, false)).add(levelAndPosition(from, to));
     }
 
     /** Blocks and head: logits {@code [B, N, V]} for embedded tokens {@code [B, N, C]}. */
@@ -176,7 +183,7 @@ public final class Transformer implements AutoCloseable {
         for (int i = 0; i < blocks.size(); i++) {
             x = blocks.get(i).forward(x, cond, pattern, cache, i);
         }
-        return head.forward(x, cond);
+        return head.forward(x, cond).toType(DataType.FLOAT32, false);
     }
 
     private NDArray levelAndPosition(int from, int to) {

@@ -1,0 +1,129 @@
+package ai.mvar.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.mvar.model.Mode;
+import ai.mvar.model.Transformer;
+import ai.mvar.model.TransformerConfig;
+import ai.mvar.nn.Torch;
+import ai.mvar.tokenizer.ScaleSchedule;
+import ai.mvar.tokenizer.VqVae;
+import ai.mvar.tokenizer.VqVaeConfig;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Stochastic sampling on a small random model: seeds, batch sizes, filtering and PNG output. */
+class SamplerTest {
+    private static final ScaleSchedule SCHEDULE = new ScaleSchedule(1, 2, 3, 4);
+    private static NDManager manager;
+    private static VqVae vae;
+    private static Transformer model;
+
+    @BeforeAll
+    static void build() {
+        manager = Torch.newManager();
+        vae = VqVae.random(new VqVaeConfig(32, 8, 32, new int[] {1, 2}, 1, 4, 0.5f, SCHEDULE), manager, 3);
+        model = Transformer.random(new TransformerConfig(2, 64, 2, 32, 5, 8, SCHEDULE, 2, 3, true, 4.0), manager, 4);
+    }
+
+    @AfterAll
+    static void free() {
+        model.close();
+        vae.close();
+        manager.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void sameSeedSameImagesOtherSeedOtherTokens(Mode mode) {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray labels = m.create(new long[] {0, 1, 2, 3, 4, 0, 1});
+            Sampler sampler = new Sampler(model, vae);
+            Samples a = sampler.sample(labels, new SamplingOptions(mode, 2.0, 0, 0, 11));
+            Samples b = sampler.sample(labels, new SamplingOptions(mode, 2.0, 0, 0, 11));
+            Samples c = sampler.sample(labels, new SamplingOptions(mode, 2.0, 0, 0, 12));
+            assertEquals(new Shape(7, 3, 8, 8), a.images().getShape());
+            assertArrayEquals(a.images().toFloatArray(), b.images().toFloatArray());
+            assertFalse(Arrays.equals(a.indices().get(3).toLongArray(), c.indices().get(3).toLongArray()));
+            float[] pixels = a.images().toFloatArray();
+            for (float p : pixels) {
+                assertTrue(p >= 0 && p <= 1, "pixel " + p + " outside [0, 1]");
+            }
+        }
+    }
+
+    @Test
+    void topKOneIsTheArgmaxAndTopKLimitsTheChoices() {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray logits = m.randomNormal(new Shape(3, 50, 32));
+            long[] argmax = logits.argMax(-1).toLongArray();
+            assertArrayEquals(argmax, new TokenSampler(1, 0, 5).sample(logits).toLongArray());
+            long[] top3 = logits.topK(3, -1, true, false).get(1).toLongArray();
+            long[] drawn = new TokenSampler(3, 0, 6).sample(logits).toLongArray();
+            for (int i = 0; i < drawn.length; i++) {
+                long token = drawn[i];
+                boolean allowed = token == top3[3 * i] || token == top3[3 * i + 1] || token == top3[3 * i + 2];
+                assertTrue(allowed, "token " + token + " at " + i + " is not among the top 3");
+            }
+        }
+    }
+
+    @Test
+    void topPKeepsOnlyTheNucleus() {
+        try (NDManager m = manager.newSubManager()) {
+            // one token holds 90% of the mass: top-p 0.5 must always pick it
+            float[] row = new float[10];
+            row[7] = 10f;
+            NDArray logits = m.create(row).reshape(1, 1, 10).repeat(1, 200);
+            long[] drawn = new TokenSampler(0, 0.5, 9).sample(logits).toLongArray();
+            assertTrue(Arrays.stream(drawn).allMatch(t -> t == 7), Arrays.toString(drawn));
+            long[] free = new TokenSampler(0, 0, 9).sample(m.zeros(new Shape(1, 400, 10))).toLongArray();
+            assertEquals(10, Arrays.stream(free).distinct().count(), "uniform logits reach every token");
+        }
+    }
+
+    @Test
+    void writesPngFilesAndALabelledGrid(@TempDir Path dir) throws Exception {
+        try (NDManager m = manager.newSubManager()) {
+            Samples s = new Sampler(model, vae).sample(m.create(new long[] {1, 2, 3}),
+                    new SamplingOptions(Mode.MVAR, 1.5, 0, 0.9, 1));
+            List<BufferedImage> tiles = ImageGrid.toImages(s.images());
+            Path grid = dir.resolve("grid.png");
+            ImageGrid.writePng(ImageGrid.grid(tiles, List.of("one", "two", "three"), 2), grid);
+            BufferedImage read = ImageIO.read(grid.toFile());
+            assertEquals(2 * (8 + 4) + 4, read.getWidth());
+            assertTrue(read.getHeight() > 2 * (8 + 4));
+            try (var files = Files.list(dir)) {
+                assertEquals(1, files.count(), "no temporary files left behind");
+            }
+        }
+    }
+
+    @Test
+    void refusesAMismatchedTokenizerAndBadLabels() {
+        try (NDManager m = manager.newSubManager();
+                VqVae other = VqVae.random(VqVaeConfig.of(16, 8, 32, SCHEDULE), m, 1)) {
+            assertThrows(IllegalArgumentException.class, () -> new Sampler(model, other));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Sampler(model, vae).sample(m.create(new long[] {9}), SamplingOptions.suggested(Mode.MVAR, 1)));
+            assertTrue(e.getMessage().contains("class label 9"), e.getMessage());
+        }
+    }
+}
