@@ -35,7 +35,7 @@ public final class KvCache implements AutoCloseable {
         return grown;
     }
 
-    /** Keeps the cached arrays alive when the scope of the step that made them closes. */
+    /** Takes the cached arrays out of the current scope: the cache frees them itself. */
     public void keepAcrossScopes() {
         for (int i = 0; i < keys.length; i++) {
             if (keys[i] != null) {

@@ -181,7 +181,14 @@ public final class Transformer implements AutoCloseable {
     /** Blocks and head: logits {@code [B, N, V]} for embedded tokens {@code [B, N, C]}. */
     public NDArray run(NDArray x, NDArray cond, AttentionPattern pattern, KvCache cache) {
         for (int i = 0; i < blocks.size(); i++) {
-            x = blocks.get(i).forward(x, cond, pattern, cache, i);
+            int block = i;
+            x = Scope.layer(x, in -> {
+                NDArray out = blocks.get(block).forward(in, cond, pattern, cache, block);
+                if (cache != null) {
+                    cache.keepAcrossScopes(); // the cache outlives the layer's scope
+                }
+                return out;
+            });
         }
         return head.forward(x, cond).toType(DataType.FLOAT32, false);
     }

@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs a computation so that every intermediate array it creates is freed when it returns, and
@@ -46,6 +48,26 @@ public final class Scope {
             scope.suppressNotUsedWarning();
             f.run();
         }
+    }
+
+    /**
+     * Applies one layer. Outside training its intermediates are freed as soon as it returns, so an
+     * inference pass holds one layer's temporaries at a time (as PyTorch's reference counting
+     * does) instead of every layer's; while gradients are recorded the graph must keep them. The
+     * output belongs to the enclosing scope.
+     */
+    public static NDArray layer(NDArray x, UnaryOperator<NDArray> f) {
+        if (JniUtils.isGradMode()) {
+            return f.apply(x);
+        }
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = f.apply(x);
+            NDScope.unregister(out);
+        }
+        NDScope.register(out); // the enclosing scope frees it
+        return out;
     }
 
     /** The results of {@code f} as an {@link NDList} attached to {@code target}. */

@@ -89,9 +89,6 @@ public final class Sampler {
                         }
                         NDScope.unregister(x);
                     }
-                    if (cache != null) {
-                        cache.keepAcrossScopes();
-                    }
                 }
                 // What the step consumed is no longer needed; closing twice is harmless.
                 previousX.close();

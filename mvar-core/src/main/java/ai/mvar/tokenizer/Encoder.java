@@ -6,6 +6,7 @@ import ai.mvar.nn.Conv2d;
 import ai.mvar.nn.Functions;
 import ai.mvar.nn.GroupNorm;
 import ai.mvar.nn.Params;
+import ai.mvar.nn.Scope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,9 +59,10 @@ final class Encoder {
         for (int level = 0; level < blocks.size(); level++) {
             List<SelfAttention2d> levelAttns = attns.get(level);
             for (int i = 0; i < blocks.get(level).size(); i++) {
-                h = blocks.get(level).get(i).forward(h);
+                ResnetBlock block = blocks.get(level).get(i);
+                h = Scope.layer(h, block::forward);
                 if (!levelAttns.isEmpty()) {
-                    h = levelAttns.get(i).forward(h);
+                    h = Scope.layer(h, levelAttns.get(i)::forward);
                 }
             }
             if (level < downsamples.size()) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.nn.ProcessMemory;
 import ai.mvar.nn.Torch;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,7 @@ class EncodingMemoryTest {
 
     @Test
     void twentyBatchesKeepNativeMemoryFlat() {
-        VqVaeConfig config = VqVaeConfig.of(64, 8, 32, new ScaleSchedule(1, 2, 4, 8));
+        VqVaeConfig config = VqVaeConfig.of(64, 8, 32, new ScaleSchedule(1, 2, 4));
         try (NDManager manager = Torch.newManager(); VqVae vae = VqVae.random(config, manager, 1)) {
             int weightArrays = vae.weights().manager().getManagedArrays().size();
             long[] resident = new long[BATCHES];
@@ -34,8 +35,10 @@ class EncodingMemoryTest {
                         "no intermediate left in the weights' manager after batch " + i);
                 resident[i] = ProcessMemory.residentBytes();
             }
-            long growth = resident[BATCHES - 1] - resident[4];
-            assertTrue(growth < 32L << 20, "resident memory grew by " + (growth >> 20) + " MiB over 15 batches");
+            // A leak of one batch's intermediates is tens of MiB; allocator and JIT noise is a few.
+            long growth = resident[BATCHES - 1] - resident[BATCHES / 2];
+            assertTrue(growth < 32L << 20, "resident memory grew by " + (growth >> 20) + " MiB over the last "
+                    + BATCHES / 2 + " batches: " + Arrays.toString(Arrays.stream(resident).map(r -> r >> 20).toArray()));
         }
     }
 }
