@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.mvar.model.KvCache;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
+import ai.mvar.nn.Scope;
 import ai.mvar.tokenizer.ResidualQuantizer;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
@@ -48,6 +49,17 @@ public final class Sampler {
      * @param progress called after each scale with its index
      */
     public Samples sample(NDArray labels, SamplingOptions options, IntConsumer progress) {
+        TokenPyramid tokens = generate(labels, options, progress);
+        NDArray images = Scope.keep(labels.getManager(), () -> vae.decode(tokens.fHat()).add(1).mul(0.5));
+        return new Samples(tokens, images);
+    }
+
+    /**
+     * The token pyramid and f_hat, without decoding: the part where VAR and MVAR differ.
+     *
+     * @param progress called after each scale with its index
+     */
+    public TokenPyramid generate(NDArray labels, SamplingOptions options, IntConsumer progress) {
         NDManager out = labels.getManager();
         ScaleSchedule schedule = transformer.config().schedule();
         ResidualQuantizer quantizer = vae.quantizer();
@@ -97,15 +109,14 @@ public final class Sampler {
                 }
                 progress.accept(s);
             }
-            NDArray images = vae.decode(fHat).add(1).mul(0.5);
-            NDList results = new NDList(fHat, images);
+            NDList results = new NDList(fHat);
             results.addAll(indices);
             NDScope.unregister(results);
             results.attach(out);
             if (cache != null) {
                 cache.close();
             }
-            return new Samples(indices, fHat, images);
+            return new TokenPyramid(indices, fHat);
         }
     }
 }

@@ -4,17 +4,24 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 
 /**
- * The result of sampling a batch.
+ * A sampled batch.
  *
- * @param indices sampled token indices per scale, {@code [B, p_s^2]}
- * @param fHat the final f_hat {@code [B, Cvae, h, w]}
+ * @param tokens the generated token pyramid and f_hat
  * @param images decoded images {@code [B, 3, H, W]} in [0, 1]
  */
-public record Samples(List<NDArray> indices, NDArray fHat, NDArray images) implements AutoCloseable {
+public record Samples(TokenPyramid tokens, NDArray images) implements AutoCloseable {
+
+    public List<NDArray> indices() {
+        return tokens.indices();
+    }
+
+    public NDArray fHat() {
+        return tokens.fHat();
+    }
+
     @Override
     public void close() {
-        indices.forEach(NDArray::close);
-        fHat.close();
+        tokens.close();
         images.close();
     }
 }

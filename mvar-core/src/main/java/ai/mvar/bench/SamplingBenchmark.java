@@ -1,0 +1,59 @@
+package ai.mvar.bench;
+
+import ai.mvar.model.Mode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * MVAR against VAR token generation with the same random weights and batch: each round runs both in
+ * fresh JVMs (order alternating between rounds, so drift on a shared machine hits both), and the
+ * table reports the medians over rounds and their ratios.
+ *
+ * <p>Usage: {@code SamplingBenchmark [depth] [batch] [rounds] [reps] [patch_nums]}.
+ */
+public final class SamplingBenchmark {
+    private SamplingBenchmark() {}
+
+    public static void main(String[] args) {
+        int depth = AttentionBenchmark.arg(args, 0, 6);
+        int batch = AttentionBenchmark.arg(args, 1, 8);
+        int rounds = AttentionBenchmark.arg(args, 2, 3);
+        int reps = AttentionBenchmark.arg(args, 3, 3);
+        String patchNums = args.length > 4 ? args[4] : "1,2,3,4,5,6,8,10,13,16";
+        System.out.println(run(depth, batch, rounds, reps, patchNums));
+    }
+
+    /** The markdown report. */
+    public static String run(int depth, int batch, int rounds, int reps, String patchNums) {
+        List<Measurement> var = new ArrayList<>();
+        List<Measurement> mvar = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            Mode[] order = r % 2 == 0 ? new Mode[] {Mode.VAR, Mode.MVAR} : new Mode[] {Mode.MVAR, Mode.VAR};
+            for (Mode mode : order) {
+                Measurement m = ForkedProbe.run(List.of("sample", mode.name(), String.valueOf(depth),
+                        String.valueOf(batch), String.valueOf(reps), patchNums));
+                (mode == Mode.VAR ? var : mvar).add(m);
+            }
+        }
+        double varMs = median(var.stream().mapToDouble(Measurement::medianMillis).toArray());
+        double mvarMs = median(mvar.stream().mapToDouble(Measurement::medianMillis).toArray());
+        double varMiB = median(var.stream().mapToDouble(Measurement::peakMiB).toArray());
+        double mvarMiB = median(mvar.stream().mapToDouble(Measurement::peakMiB).toArray());
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "token generation, random weights: depth %d (width %d, %d heads), V 4096, batch %d,"
+                + " patch_nums %s, cfg 1.5; median of %d rounds x %d reps%n%n", depth, 64 * depth, depth, batch, patchNums, rounds, reps));
+        sb.append("| mode | time per batch ms | peak memory MiB |\n|---|---|---|\n");
+        sb.append(String.format(Locale.ROOT, "| VAR (block-causal, KV cache) | %.1f | %.1f |%n", varMs, varMiB));
+        sb.append(String.format(Locale.ROOT, "| MVAR (scale-Markov + neighbourhood) | %.1f | %.1f |%n", mvarMs, mvarMiB));
+        sb.append(String.format(Locale.ROOT, "| MVAR / VAR | %.2f | %.2f |%n", mvarMs / varMs, mvarMiB / varMiB));
+        return sb.toString();
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
