@@ -51,11 +51,21 @@ public final class CudaModule {
         } catch (RuntimeException | LinkageError e) {
             // LinkageError: JCuda's native library needs libcuda.so, absent without a driver.
             if (WARNED.compareAndSet(false, true)) {
-                LOG.warn("CUDA neighbourhood-attention kernel unavailable on device {} ({}: {}); using the CPU"
-                        + " implementation", ordinal, e.getClass().getSimpleName(), e.getMessage());
+                LOG.warn("CUDA neighbourhood-attention kernel unavailable on device {} ({}); using the CPU"
+                        + " implementation", ordinal, reason(e));
+                LOG.debug("CUDA load failure in full", e);
             }
             return Optional.empty();
         }
+    }
+
+    /** One line: JCuda's link errors carry pages of nested stack traces in their message. */
+    static String reason(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof LinkageError && message.contains("libcuda.so")) {
+            return "no NVIDIA driver: libcuda.so.1 cannot be loaded";
+        }
+        return e.getClass().getSimpleName() + ": " + message.lines().findFirst().orElse("");
     }
 
     private static CudaModule load(int ordinal) {
