@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -38,7 +37,7 @@ class TensorMemoryTest {
             PtNDArray a = (PtNDArray) manager.arange(0f, 12f).reshape(3, 4);
             assertTrue(TensorMemory.isContiguous(a));
             assertEquals(a, TensorMemory.contiguous(a, (PtNDManager) scratch));
-            PtNDArray t = (PtNDArray) a.transpose();
+            PtNDArray t = a.transpose();
             assertFalse(TensorMemory.isContiguous(t));
             assertThrows(IllegalArgumentException.class, () -> TensorMemory.dataAddress(t));
             PtNDArray c = TensorMemory.contiguous(t, (PtNDManager) scratch);
@@ -50,10 +49,10 @@ class TensorMemoryTest {
     @Test
     void emptyHasTheRequestedShapeAndType() {
         try (NDManager manager = Torch.newManager()) {
-            NDArray e = TensorMemory.empty((PtNDManager) manager, new Shape(2, 3, 5, 32), DataType.FLOAT16, Device.cpu());
+            PtNDArray e = TensorMemory.empty((PtNDManager) manager, new Shape(2, 3, 5, 32), DataType.FLOAT16, Device.cpu());
             assertEquals(new Shape(2, 3, 5, 32), e.getShape());
             assertEquals(DataType.FLOAT16, e.getDataType());
-            assertTrue(TensorMemory.isContiguous((PtNDArray) e));
+            assertTrue(TensorMemory.isContiguous(e));
         }
     }
 }
