@@ -1,0 +1,139 @@
+package ai.mvar.cuda;
+
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JCudaDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The neighbourhood-attention PTX loaded into one device's <em>primary</em> context through the
+ * JCuda driver API. The primary context is the one the CUDA runtime, hence PyTorch, uses, so
+ * device pointers of the engine's tensors are valid in it and no second context competes for
+ * memory. Loading happens once per device; when it fails (no driver, no device, a driver too old
+ * for the PTX) one warning is logged for the whole process and callers take the CPU path.
+ */
+public final class CudaModule {
+    private static final Logger LOG = LoggerFactory.getLogger(CudaModule.class);
+    private static final Map<Integer, Optional<CudaModule>> LOADED = new ConcurrentHashMap<>();
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    private final int ordinal;
+    private final CUcontext context;
+    private final String architecture;
+    private final Map<String, CUfunction> functions;
+
+    private CudaModule(int ordinal, CUcontext context, String architecture, Map<String, CUfunction> functions) {
+        this.ordinal = ordinal;
+        this.context = context;
+        this.architecture = architecture;
+        this.functions = functions;
+    }
+
+    /** The module on device {@code ordinal}, or empty (after one process-wide warning). */
+    public static Optional<CudaModule> forDevice(int ordinal) {
+        return LOADED.computeIfAbsent(ordinal, CudaModule::tryLoad);
+    }
+
+    private static Optional<CudaModule> tryLoad(int ordinal) {
+        try {
+            return Optional.of(load(ordinal));
+        } catch (RuntimeException | LinkageError e) {
+            // LinkageError: JCuda's native library needs libcuda.so, absent without a driver.
+            if (WARNED.compareAndSet(false, true)) {
+                LOG.warn("CUDA neighbourhood-attention kernel unavailable on device {} ({}); using the CPU"
+                        + " implementation", ordinal, reason(e));
+                LOG.debug("CUDA load failure in full", e);
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** One line: JCuda's link errors carry pages of nested stack traces in their message. */
+    static String reason(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof LinkageError && message.contains("libcuda.so")) {
+            return "no NVIDIA driver: libcuda.so.1 cannot be loaded";
+        }
+        return e.getClass().getSimpleName() + ": " + message.lines().findFirst().orElse("");
+    }
+
+    private static CudaModule load(int ordinal) {
+        JCudaDriver.setExceptionsEnabled(true);
+        JCudaDriver.cuInit(0);
+        CUdevice device = new CUdevice();
+        JCudaDriver.cuDeviceGet(device, ordinal);
+        int major = attribute(device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        int minor = attribute(device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        String arch = PtxImage.architectureFor(major, minor).orElseThrow(() -> new IllegalStateException(
+                "compute capability " + major + "." + minor + " is below 8.0, the oldest compiled PTX"));
+        // Retained for the life of the process, like the runtime does: never released.
+        CUcontext context = new CUcontext();
+        JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+        JCudaDriver.cuCtxSetCurrent(context);
+        CUmodule module = new CUmodule();
+        try {
+            JCudaDriver.cuModuleLoadData(module, PtxImage.load(arch));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the driver could not load the " + arch + " PTX (built by nvcc 13,"
+                    + " PTX ISA 9.0: needs a CUDA 13 driver, r580 or newer): " + e.getMessage(), e);
+        }
+        Map<String, CUfunction> functions = new HashMap<>();
+        for (Precision precision : Precision.values()) {
+            for (int headDim : NaGeometry.HEAD_DIMS) {
+                for (KernelEntry entry : KernelEntry.values()) {
+                    String name = entry.functionName(precision, headDim);
+                    CUfunction f = new CUfunction();
+                    JCudaDriver.cuModuleGetFunction(f, module, name);
+                    functions.put(name, f);
+                }
+            }
+        }
+        LOG.info("CUDA neighbourhood attention: {} PTX loaded on device {} (compute capability {}.{})",
+                arch, ordinal, major, minor);
+        return new CudaModule(ordinal, context, arch, Map.copyOf(functions));
+    }
+
+    private static int attribute(CUdevice device, int attribute) {
+        int[] value = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(value, attribute, device);
+        return value[0];
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    public String architecture() {
+        return architecture;
+    }
+
+    /** Makes the primary context current on the calling thread (contexts are per thread). */
+    void makeCurrent() {
+        JCudaDriver.cuCtxSetCurrent(context);
+    }
+
+    CUfunction function(String name) {
+        CUfunction f = functions.get(name);
+        if (f == null) {
+            throw new IllegalArgumentException("no kernel " + name);
+        }
+        return f;
+    }
+
+    /** Waits for all work of this device's primary context, e.g. before reading results on the host. */
+    public void synchronize() {
+        makeCurrent();
+        JCudaDriver.cuCtxSynchronize();
+    }
+}

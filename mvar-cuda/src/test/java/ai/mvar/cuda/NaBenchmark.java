@@ -1,0 +1,111 @@
+package ai.mvar.cuda;
+
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH;
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE;
+
+import java.util.Locale;
+import java.util.Random;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * GPU benchmark of the fused forward (run by scripts/run-gpu-tests.sh on a GPU machine): default
+ * B = 64, 16 heads, 16 x 16 map, head dim 64, k = 7, fp16. Prints the kernel time, the memory
+ * floor (q, k, v read once, o written once) at the nominal bandwidth and at the bandwidth a
+ * device-to-device copy of the same bytes achieves, and the backward time.
+ * Arguments (optional): batch heads side headDim kernelSize f16|f32 iterations.
+ */
+public final class NaBenchmark {
+    private NaBenchmark() {}
+
+    public static void main(String[] args) {
+        int batch = arg(args, 0, 64);
+        int heads = arg(args, 1, 16);
+        int side = arg(args, 2, 16);
+        int headDim = arg(args, 3, 64);
+        int ks = arg(args, 4, 7);
+        Precision precision = args.length > 5 && args[5].equals("f32") ? Precision.F32 : Precision.F16;
+        int iterations = arg(args, 6, 200);
+        CudaModule module = CudaModule.forDevice(0)
+                .orElseThrow(() -> new IllegalStateException("no CUDA device: see the warning above"));
+        module.makeCurrent();
+        NaGeometry g = new NaGeometry(batch * heads, side, ks, headDim, precision);
+        NaLauncher launcher = new NaLauncher(module);
+        float scale = (float) (1 / Math.sqrt(headDim));
+        Random rnd = new Random(1);
+        try (DeviceBuffer q = DeviceBuffer.of(NaKernelGpuTest.input(rnd, g), precision);
+                DeviceBuffer k = DeviceBuffer.of(NaKernelGpuTest.input(rnd, g), precision);
+                DeviceBuffer v = DeviceBuffer.of(NaKernelGpuTest.input(rnd, g), precision);
+                DeviceBuffer dout = DeviceBuffer.of(NaKernelGpuTest.input(rnd, g), precision);
+                DeviceBuffer out = DeviceBuffer.allocate(g.tensorBytes());
+                DeviceBuffer lse = DeviceBuffer.allocate(g.rows() * 4);
+                DeviceBuffer delta = DeviceBuffer.allocate(g.rows() * 4);
+                DeviceBuffer dq = DeviceBuffer.allocate(g.tensorBytes());
+                DeviceBuffer dk = DeviceBuffer.allocate(g.tensorBytes());
+                DeviceBuffer dv = DeviceBuffer.allocate(g.tensorBytes());
+                DeviceBuffer copy = DeviceBuffer.allocate(4 * g.tensorBytes())) {
+            double forward = time(iterations, () ->
+                    launcher.forward(g, q.address, k.address, v.address, out.address, 0L, scale));
+            double forwardLse = time(iterations, () ->
+                    launcher.forward(g, q.address, k.address, v.address, out.address, lse.address, scale));
+            double backward = time(iterations, () -> launcher.backward(g, q.address, k.address, v.address,
+                    out.address, dout.address, lse.address, dq.address, dk.address, dv.address, delta.address, scale));
+            // A copy of 2 tensors reads 2 and writes 2: the same 4 tensors of traffic as the forward.
+            long half = 2 * g.tensorBytes();
+            double copyMs = time(iterations, () -> JCudaDriver.cuMemcpyDtoD(copy.pointer.withByteOffset(half),
+                    copy.pointer, half));
+            long traffic = 4 * g.tensorBytes();
+            double nominal = nominalBandwidth();
+            double flops = 4.0 * g.rows() * g.effectiveKernel() * g.effectiveKernel() * headDim;
+            System.out.printf(Locale.ROOT, "config: B=%d heads=%d map=%dx%d headDim=%d k=%d %s (%s PTX)%n",
+                    batch, heads, side, side, headDim, ks, precision, module.architecture());
+            System.out.printf(Locale.ROOT, "forward            %9.1f us  %7.1f GB/s  %7.2f TFLOP/s%n",
+                    forward * 1e3, traffic / forward / 1e6, flops / forward / 1e9);
+            System.out.printf(Locale.ROOT, "forward + lse      %9.1f us%n", forwardLse * 1e3);
+            System.out.printf(Locale.ROOT, "backward (dq,dk,dv)%9.1f us%n", backward * 1e3);
+            System.out.printf(Locale.ROOT, "memory floor       %9.1f us at nominal %.0f GB/s (%.2fx of kernel)%n",
+                    traffic / nominal * 1e6, nominal / 1e9, traffic / nominal / (forward / 1e3));
+            System.out.printf(Locale.ROOT, "copy floor         %9.1f us (device-to-device copy of the same %d MB)%n",
+                    copyMs * 1e3, traffic >> 20);
+        }
+    }
+
+    /** Mean milliseconds per call over {@code iterations}, after a warm-up, from CUDA events. */
+    static double time(int iterations, Runnable call) {
+        for (int i = 0; i < 10; i++) {
+            call.run();
+        }
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+        JCudaDriver.cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT);
+        JCudaDriver.cuEventRecord(start, null);
+        for (int i = 0; i < iterations; i++) {
+            call.run();
+        }
+        JCudaDriver.cuEventRecord(stop, null);
+        JCudaDriver.cuEventSynchronize(stop);
+        float[] ms = new float[1];
+        JCudaDriver.cuEventElapsedTime(ms, start, stop);
+        JCudaDriver.cuEventDestroy(start);
+        JCudaDriver.cuEventDestroy(stop);
+        return ms[0] / iterations;
+    }
+
+    /** Bytes per second from the memory clock (kHz, double data rate) and bus width (bits). */
+    static double nominalBandwidth() {
+        CUdevice device = new CUdevice();
+        JCudaDriver.cuDeviceGet(device, 0);
+        int[] clock = new int[1];
+        int[] width = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(clock, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, device);
+        JCudaDriver.cuDeviceGetAttribute(width, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, device);
+        return 2.0 * clock[0] * 1e3 * width[0] / 8;
+    }
+
+    private static int arg(String[] args, int i, int fallback) {
+        return args.length > i ? Integer.parseInt(args[i]) : fallback;
+    }
+}
