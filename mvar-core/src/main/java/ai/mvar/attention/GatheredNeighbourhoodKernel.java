@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
 
 /**
  * Neighbourhood attention from engine operations, on any device and differentiable. Keys and
@@ -29,21 +31,52 @@ public final class GatheredNeighbourhoodKernel implements NeighbourhoodKernel {
         }
         int span = NeighbourhoodWindow.span(side, kernelSize);
         NDArray[] rows = rowIndices(q, side, kernelSize, span);
-        NDArray query = q.mul(scale).reshape(b, heads, n, 1, d);
+        // Token-major layout, so gathering a window is a row lookup on the first axis.
+        NDArray query = tokenMajor(q.mul(scale)).reshape(n, 1, b, heads, d);
+        NDArray keys = tokenMajor(k).reshape(n, -1);
+        NDArray values = tokenMajor(v).reshape(n, -1);
+        // Each slab is closed as soon as it is used: closing drops only this handle, and autograd
+        // keeps its own reference to whatever the backward pass needs.
         NDList scores = new NDList(span);
         for (NDArray row : rows) {
-            NDArray keys = k.get(new NDIndex(":, :, {}", row)).reshape(b, heads, n, span, d);
-            scores.add(query.matMul(keys.swapAxes(-1, -2))); // [B, H, N, 1, span]
+            try (NDArray slab = rowsOf(keys, row).reshape(n, span, b, heads, d);
+                    NDArray product = slab.mul(query)) {
+                scores.add(product.sum(new int[] {-1})); // [N, span, B, H]
+            }
         }
-        NDArray weights = NDArrays.concat(scores, -1).softmax(-1);
+        NDArray weights = NDArrays.concat(scores, 1).softmax(1).expandDims(-1); // [N, span^2, B, H, 1]
+        scores.close();
         NDArray out = null;
         for (int r = 0; r < span; r++) {
-            NDArray values = v.get(new NDIndex(":, :, {}", rows[r])).reshape(b, heads, n, span, d);
-            NDArray w = weights.get(new NDIndex("..., {}:{}", r * span, (r + 1) * span));
-            NDArray part = w.matMul(values); // [B, H, N, 1, D]
-            out = out == null ? part : out.add(part);
+            try (NDArray slab = rowsOf(values, rows[r]).reshape(n, span, b, heads, d);
+                    NDArray w = weights.get(new NDIndex(":, {}:{}", r * span, (r + 1) * span));
+                    NDArray product = slab.mul(w)) {
+                NDArray part = product.sum(new int[] {1}); // [N, B, H, D]
+                if (out == null) {
+                    out = part;
+                } else {
+                    NDArray sum = out.add(part);
+                    out.close();
+                    part.close();
+                    out = sum;
+                }
+            }
+            rows[r].close();
         }
-        return out.reshape(b, heads, n, d);
+        weights.close();
+        query.close();
+        keys.close();
+        values.close();
+        return out.transpose(1, 2, 0, 3); // back to [B, H, N, D]
+    }
+
+    /** {@code table[index]} by embedding lookup, PyTorch's fastest row gather (and differentiable). */
+    private static NDArray rowsOf(NDArray table, NDArray index) {
+        return Embedding.embedding(index, table, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    private static NDArray tokenMajor(NDArray x) {
+        return x.transpose(2, 0, 1, 3); // [N, B, H, D]
     }
 
     /** For each window row r, the {@code [N * span]} key indices of that row of every query's window. */
