@@ -21,6 +21,10 @@ import java.nio.channels.WritableByteChannel;
  * read-only) and any in-place update of such a tensor would crash the JVM. The mapping is page
  * cache, not a second copy in process memory. A Java buffer holds at most 2 GiB, so larger tensors
  * are filled piecewise, one mapped chunk at a time.
+ *
+ * <p>DJL's PyTorch engine cannot hold bf16 or int16 tensors: asking it for one aborts the JVM. Such
+ * tensors therefore load widened, exactly, to float32 and int32 ({@link #loadedType}); files keep
+ * their stored dtype.
  */
 final class FileRegions {
     /** Largest mapping made at once; lowered by tests to exercise the piecewise path. */
@@ -35,26 +39,59 @@ final class FileRegions {
         return buffer;
     }
 
+    /** The type a stored dtype loads as: itself, or its exact widening where DJL lacks the type. */
+    static DataType loadedType(SafeTensorsDType stored) {
+        return switch (stored) {
+            case BF16 -> DataType.FLOAT32;
+            case I16 -> DataType.INT32;
+            default -> stored.dataType();
+        };
+    }
+
     /**
-     * A tensor of {@code shape} and {@code type} whose little-endian, contiguous bytes are {@code
-     * length} bytes of {@code channel} from {@code position}.
+     * A tensor of {@code shape} whose little-endian, contiguous bytes of dtype {@code stored} are
+     * {@code length} bytes of {@code channel} from {@code position}.
      */
-    static NDArray load(FileChannel channel, long position, long length, Shape shape, DataType type,
+    static NDArray load(FileChannel channel, long position, long length, Shape shape, SafeTensorsDType stored,
             NDManager manager) throws IOException {
         if (length == 0) {
-            return manager.create(shape, type);
+            return manager.create(shape, loadedType(stored));
         }
         if (length <= chunkBytes) {
-            try (NDArray mapped = manager.create(map(channel, position, length), shape, type)) {
-                return mapped.duplicate();
+            return create(map(channel, position, length), stored, shape, manager);
+        }
+        return loadPiecewise(channel, position, length, shape, stored, manager);
+    }
+
+    /** A tensor holding a copy of {@code littleEndian}'s elements (the buffer is not retained). */
+    static NDArray create(ByteBuffer littleEndian, SafeTensorsDType stored, Shape shape, NDManager manager) {
+        if (loadedType(stored) != stored.dataType()) {
+            return manager.create(widen(littleEndian, stored), shape, loadedType(stored));
+        }
+        try (NDArray view = manager.create(littleEndian, shape, stored.dataType())) {
+            return view.duplicate();
+        }
+    }
+
+    /** bf16 to float32 (its upper half) and int16 to int32 (sign-extended): exact. */
+    private static ByteBuffer widen(ByteBuffer in, SafeTensorsDType stored) {
+        ByteBuffer src = in.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocateDirect(Math.multiplyExact(src.remaining(), 2)).order(ByteOrder.nativeOrder());
+        while (src.remaining() >= 2) {
+            short v = src.getShort();
+            if (stored == SafeTensorsDType.BF16) {
+                out.putInt((v & 0xffff) << 16);
+            } else {
+                out.putInt(v);
             }
         }
-        return loadPiecewise(channel, position, length, shape, type, manager);
+        return out.flip();
     }
 
     private static NDArray loadPiecewise(FileChannel channel, long position, long length, Shape shape,
-            DataType type, NDManager manager) throws IOException {
-        int elementBytes = type.getNumOfBytes();
+            SafeTensorsDType stored, NDManager manager) throws IOException {
+        DataType type = loadedType(stored);
+        int elementBytes = stored.bytes();
         // Chunks end on element boundaries so that each one is a whole 1-d tensor.
         long step = Math.max(elementBytes, chunkBytes - chunkBytes % elementBytes);
         NDArray out = manager.create(shape, type);
@@ -63,7 +100,7 @@ final class FileRegions {
                 long bytes = Math.min(step, length - done);
                 long first = done / elementBytes;
                 long count = bytes / elementBytes;
-                try (NDArray part = manager.create(map(channel, position + done, bytes), new Shape(count), type)) {
+                try (NDArray part = create(map(channel, position + done, bytes), stored, new Shape(count), manager)) {
                     flat.set(new NDIndex(first + ":" + (first + count)), part);
                 }
             }

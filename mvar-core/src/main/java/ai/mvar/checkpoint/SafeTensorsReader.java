@@ -100,14 +100,17 @@ public final class SafeTensorsReader implements AutoCloseable {
         return tensors;
     }
 
-    /** One tensor, in its stored dtype, created in {@code manager}. */
+    /**
+     * One tensor, in its stored dtype, created in {@code manager}; bf16 and int16 load as float32 and
+     * int32, exactly, because DJL's PyTorch engine cannot represent them.
+     */
     public NDArray load(String name, NDManager manager) throws IOException {
         TensorInfo info = tensors.get(name);
         if (info == null) {
             throw new IllegalArgumentException(file + ": no tensor named '" + name + "'");
         }
         NDArray array = FileRegions.load(channel, dataStart + info.begin(), info.byteSize(), info.shape(),
-                info.dtype().dataType(), manager);
+                info.dtype(), manager);
         array.setName(name);
         return array;
     }

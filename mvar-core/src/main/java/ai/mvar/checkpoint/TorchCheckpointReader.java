@@ -100,13 +100,12 @@ public final class TorchCheckpointReader implements AutoCloseable {
         return sd;
     }
 
-    /** One tensor, contiguous, in its stored dtype, created in {@code manager}. */
+    /** One tensor, contiguous, in its stored dtype (bf16 and int16 widened, see {@link SafeTensorsReader#load}). */
     public NDArray load(TorchTensor tensor, NDManager manager) throws IOException {
         if (tensor.isContiguous() && !needsSwap(tensor)) {
-            return FileRegions.load(channel, start(tensor), tensor.byteSize(), tensor.shape(),
-                    tensor.dtype().dataType(), manager);
+            return FileRegions.load(channel, start(tensor), tensor.byteSize(), tensor.shape(), tensor.dtype(), manager);
         }
-        return manager.create(gather(tensor), tensor.shape(), tensor.dtype().dataType());
+        return FileRegions.create(gather(tensor), tensor.dtype(), tensor.shape(), manager);
     }
 
     /** Writes one tensor's contiguous little-endian bytes, as safetensors stores them. */
@@ -148,7 +147,7 @@ public final class TorchCheckpointReader implements AutoCloseable {
             throw new CheckpointFormatException(file, "strided or big-endian tensor " + tensor
                     + " spans more than 2 GiB; save it contiguous and little-endian");
         }
-        ByteBuffer out = ByteBuffer.allocateDirect((int) tensor.byteSize()).order(ByteOrder.nativeOrder());
+        ByteBuffer out = ByteBuffer.allocateDirect((int) tensor.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         if (tensor.numel() == 0) {
             return out;
         }
