@@ -34,6 +34,11 @@ final class SafeGlobals {
         GLOBALS.put("torch._utils._rebuild_parameter", (Callable) SafeGlobals::rebuildParameter);
         GLOBALS.put("torch._utils._rebuild_parameter_with_state", (Callable) SafeGlobals::rebuildParameter);
         GLOBALS.put("_codecs.encode", (Callable) SafeGlobals::encode);
+        // Protocols before 4 spell sets as a call; Python 2 names the module __builtin__.
+        for (String module : List.of("builtins", "__builtin__")) {
+            GLOBALS.put(module + ".set", (Callable) args -> set(args, false));
+            GLOBALS.put(module + ".frozenset", (Callable) args -> set(args, true));
+        }
         storage("FloatStorage", SafeTensorsDType.F32);
         storage("DoubleStorage", SafeTensorsDType.F64);
         storage("HalfStorage", SafeTensorsDType.F16);
@@ -73,6 +78,20 @@ final class SafeGlobals {
             map.put(kv.get(0), kv.get(1));
         }
         return map;
+    }
+
+    private static java.util.Set<Object> set(List<Object> args, boolean frozen) {
+        java.util.Set<Object> set = new java.util.LinkedHashSet<>();
+        if (args.size() > 1) {
+            throw new IllegalArgumentException("set takes at most one iterable");
+        }
+        if (args.size() == 1) {
+            for (Object item : items(args.get(0))) {
+                PyValues.checkHashable(item);
+                set.add(item);
+            }
+        }
+        return frozen ? java.util.Collections.unmodifiableSet(set) : set;
     }
 
     private static TorchTensor rebuildTensor(List<Object> args) {
