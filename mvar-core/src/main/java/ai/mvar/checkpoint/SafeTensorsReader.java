@@ -10,7 +10,6 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,7 +24,8 @@ import java.util.Map;
 /**
  * Reads a safetensors file. The header is validated in full before any tensor is read (declared
  * length, dtypes, shapes times element size equal to byte ranges, ranges inside the file and not
- * overlapping); tensor data is memory-mapped, so a multi-gigabyte checkpoint is never held twice.
+ * overlapping); tensor data is memory-mapped and copied once into memory torch owns, piecewise for
+ * tensors over 2 GiB, so a multi-gigabyte checkpoint is never held twice.
  */
 public final class SafeTensorsReader implements AutoCloseable {
     /** Headers larger than this are refused: real ones are a few hundred kilobytes. */
@@ -100,19 +100,17 @@ public final class SafeTensorsReader implements AutoCloseable {
         return tensors;
     }
 
-    /** One tensor, in its stored dtype, created in {@code manager}. */
+    /**
+     * One tensor, in its stored dtype, created in {@code manager}; bf16 and int16 load as float32 and
+     * int32, exactly, because DJL's PyTorch engine cannot represent them.
+     */
     public NDArray load(String name, NDManager manager) throws IOException {
         TensorInfo info = tensors.get(name);
         if (info == null) {
             throw new IllegalArgumentException(file + ": no tensor named '" + name + "'");
         }
-        if (info.byteSize() > Integer.MAX_VALUE) {
-            throw new CheckpointFormatException(file, "tensor '" + name + "' has " + info.byteSize()
-                    + " bytes, more than one buffer can map (2 GiB)");
-        }
-        MappedByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), info.byteSize());
-        data.order(ByteOrder.LITTLE_ENDIAN);
-        NDArray array = manager.create(data, info.shape(), info.dtype().dataType());
+        NDArray array = FileRegions.load(channel, dataStart + info.begin(), info.byteSize(), info.shape(),
+                info.dtype(), manager);
         array.setName(name);
         return array;
     }

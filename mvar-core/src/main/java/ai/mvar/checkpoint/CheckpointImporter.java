@@ -1,0 +1,86 @@
+package ai.mvar.checkpoint;
+
+import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.ParameterSpec;
+import ai.mvar.nn.WeightMismatchException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts a PyTorch checkpoint ({@code .pth}, zip or legacy) into a safetensors file that this
+ * project loads: the model's state dict is found, checked against the {@link ParameterSpec} of the
+ * chosen configuration, stripped of the buffers the Java model derives itself, and written under
+ * the official key names with the caller's metadata (the configuration) in the header.
+ *
+ * <p>Tensor bytes are streamed from the checkpoint to the output one tensor at a time, so an 8 GB
+ * checkpoint converts with little memory.
+ */
+public final class CheckpointImporter {
+    private CheckpointImporter() {}
+
+    /** What an import wrote and what it left out. */
+    public record Report(Path output, List<String> written, List<String> droppedBuffers) {}
+
+    /**
+     * @param checkpoint the {@code .pth} file
+     * @param stateDictKey where the state dict sits ({@code trainer.mvar_wo_ddp}, "" for the top
+     *     level), or null to search {@link StateDictLocator#DEFAULT_KEYS}
+     * @param spec parameters and derivable buffers of the target model, e.g. {@code VqVae.spec(config)}
+     * @param metadata stored in the safetensors header; put the configuration here
+     * @param output the safetensors file to write (replaced atomically)
+     * @throws WeightMismatchException listing every missing, unexpected and mis-shaped key; nothing is written
+     * @throws CheckpointFormatException when the checkpoint is malformed or holds no state dict
+     */
+    public static Report importCheckpoint(Path checkpoint, String stateDictKey, ParameterSpec spec,
+            Map<String, String> metadata, Path output) throws IOException {
+        try (TorchCheckpointReader reader = TorchCheckpointReader.open(checkpoint)) {
+            Map<String, TorchTensor> stateDict = reader.stateDict(stateDictKey);
+            check(checkpoint, stateDict, spec);
+            List<SafeTensorsWriter.Entry> entries = new ArrayList<>();
+            List<String> written = new ArrayList<>();
+            List<String> dropped = new ArrayList<>();
+            for (Map.Entry<String, TorchTensor> e : stateDict.entrySet()) {
+                if (spec.buffers().containsKey(e.getKey())) {
+                    dropped.add(e.getKey());
+                    continue;
+                }
+                TorchTensor tensor = e.getValue();
+                entries.add(new SafeTensorsWriter.Entry(e.getKey(), tensor.dtype(), tensor.shape(),
+                        out -> reader.copyBytes(tensor, out)));
+                written.add(e.getKey());
+            }
+            Map<String, String> header = new LinkedHashMap<>();
+            header.put("format", "pt");
+            header.putAll(metadata);
+            SafeTensorsWriter.write(output, entries, header);
+            return new Report(output, List.copyOf(written), List.copyOf(dropped));
+        }
+    }
+
+    /** Compares the state dict with the spec; derivable buffers may be present or absent. */
+    static void check(Path source, Map<String, TorchTensor> stateDict, ParameterSpec spec) {
+        List<String> missing = new ArrayList<>();
+        List<String> misshaped = new ArrayList<>();
+        for (Map.Entry<String, Shape> e : spec.shapes().entrySet()) {
+            TorchTensor stored = stateDict.get(e.getKey());
+            if (stored == null) {
+                missing.add(e.getKey() + " " + e.getValue());
+            } else if (!stored.shape().equals(e.getValue())) {
+                misshaped.add(e.getKey() + ": expected " + e.getValue() + ", found " + stored.shape());
+            }
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String key : stateDict.keySet()) {
+            if (!spec.shapes().containsKey(key) && !spec.buffers().containsKey(key)) {
+                unexpected.add(key);
+            }
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !misshaped.isEmpty()) {
+            throw new WeightMismatchException(source.toString(), missing, unexpected, misshaped);
+        }
+    }
+}
