@@ -17,6 +17,11 @@ public final class TrainingRandom {
         return state;
     }
 
+    /** Continues from a saved {@link #state()}. */
+    public void restore(long saved) {
+        this.state = saved;
+    }
+
     public long nextLong() {
         long z = (state += GAMMA);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
