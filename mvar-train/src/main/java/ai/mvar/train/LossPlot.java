@@ -1,0 +1,102 @@
+package ai.mvar.train;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/**
+ * A PNG line chart of the loss curves in a metrics log: total loss in black and one coloured line
+ * per scale, loss on a linear axis against step. Drawn with java.awt in headless mode, so it works
+ * on servers without a display.
+ */
+public final class LossPlot {
+    static final int WIDTH = 900;
+    static final int HEIGHT = 540;
+    private static final int MARGIN = 60;
+
+    private LossPlot() {}
+
+    /** Draws {@code metrics} into {@code png}. */
+    public static void write(List<StepMetrics> metrics, Path png, String title) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, WIDTH, HEIGHT);
+            g.setColor(Color.DARK_GRAY);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            g.drawString(title, MARGIN, MARGIN / 2);
+            g.drawRect(MARGIN, MARGIN, WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN);
+            if (!metrics.isEmpty()) {
+                draw(g, metrics);
+            }
+        } finally {
+            g.dispose();
+        }
+        Path parent = png.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        if (!ImageIO.write(img, "png", png.toFile())) {
+            throw new IOException("no PNG writer available for " + png);
+        }
+    }
+
+    private static void draw(Graphics2D g, List<StepMetrics> metrics) {
+        int scales = metrics.get(0).scaleLoss().length;
+        double minStep = metrics.get(0).step();
+        double maxStep = Math.max(minStep + 1, metrics.get(metrics.size() - 1).step());
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (StepMetrics m : metrics) {
+            for (double v : values(m)) {
+                if (Double.isFinite(v)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        if (!(hi > lo)) {
+            hi = lo + 1;
+        }
+        g.drawString(String.format("%.4g", hi), 4, MARGIN + 4);
+        g.drawString(String.format("%.4g", lo), 4, HEIGHT - MARGIN + 4);
+        g.drawString(Long.toString((long) minStep), MARGIN, HEIGHT - MARGIN + 16);
+        g.drawString(Long.toString((long) maxStep), WIDTH - MARGIN - 30, HEIGHT - MARGIN + 16);
+        for (int series = scales; series >= 0; series--) { // total loss last, on top
+            g.setColor(series == scales ? Color.BLACK : Color.getHSBColor((float) series / Math.max(1, scales), 0.8f, 0.85f));
+            g.setStroke(new BasicStroke(series == scales ? 2f : 1f));
+            int px = -1;
+            int py = -1;
+            for (StepMetrics m : metrics) {
+                double v = series == scales ? m.loss() : m.scaleLoss()[series];
+                if (!Double.isFinite(v)) {
+                    px = -1;
+                    continue;
+                }
+                int x = (int) Math.round(MARGIN + (m.step() - minStep) / (maxStep - minStep) * (WIDTH - 2 * MARGIN));
+                int y = (int) Math.round(HEIGHT - MARGIN - (v - lo) / (hi - lo) * (HEIGHT - 2 * MARGIN));
+                if (px >= 0) {
+                    g.drawLine(px, py, x, y);
+                }
+                px = x;
+                py = y;
+            }
+            g.drawString(series == scales ? "total" : "scale " + series, WIDTH - MARGIN + 4, MARGIN + 14 * (scales - series + 1));
+        }
+    }
+
+    private static double[] values(StepMetrics m) {
+        double[] v = java.util.Arrays.copyOf(m.scaleLoss(), m.scaleLoss().length + 1);
+        v[v.length - 1] = m.loss();
+        return v;
+    }
+}
