@@ -2,6 +2,7 @@ package ai.mvar.attention;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.Tensors;
 import ai.mvar.tokenizer.ScaleSchedule;
 
 /**
@@ -38,7 +39,7 @@ abstract class BlockMask implements AttentionPattern {
             throw new IllegalArgumentException("mask covers " + tokens + " tokens, got queries "
                     + q.getShape() + " and keys " + k.getShape());
         }
-        NDArray b = q.getManager().create(bias, new Shape(tokens, tokens)).toType(q.getDataType(), false);
+        NDArray b = Tensors.of(q.getManager(), bias, new Shape(tokens, tokens)).toType(q.getDataType(), false);
         return DenseAttention.attend(q, k, v, scale, b);
     }
 }

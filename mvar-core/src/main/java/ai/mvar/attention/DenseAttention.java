@@ -1,6 +1,7 @@
 package ai.mvar.attention;
 
 import ai.djl.ndarray.NDArray;
+import ai.mvar.nn.Functions;
 
 /** {@code softmax(scale * q kᵀ + bias) v}: the dense computation behind the block masks. */
 public final class DenseAttention {
@@ -10,7 +11,7 @@ public final class DenseAttention {
      * @param bias additive {@code [Nq, Nk]} mask (0 or -inf), or null for none
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, NDArray bias) {
-        NDArray scores = q.mul(scale).matMul(k.swapAxes(-2, -1));
+        NDArray scores = Functions.scale(q, scale).matMul(k.swapAxes(-2, -1));
         if (bias != null) {
             scores = scores.add(bias);
         }

@@ -1,12 +1,14 @@
 package ai.mvar.attention;
 
 import ai.djl.ndarray.NDArray;
+import ai.mvar.nn.Functions;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
+import ai.mvar.nn.Tensors;
 
 /**
  * Neighbourhood attention from engine operations, on any device and differentiable. Keys and
@@ -32,7 +34,7 @@ public final class GatheredNeighbourhoodKernel implements NeighbourhoodKernel {
         int span = NeighbourhoodWindow.span(side, kernelSize);
         NDArray[] rows = rowIndices(q, side, kernelSize, span);
         // Token-major layout, so gathering a window is a row lookup on the first axis.
-        NDArray query = tokenMajor(q.mul(scale)).reshape(n, 1, b, heads, d);
+        NDArray query = tokenMajor(Functions.scale(q, scale)).reshape(n, 1, b, heads, d);
         NDArray keys = tokenMajor(k).reshape(n, -1);
         NDArray values = tokenMajor(v).reshape(n, -1);
         // Each slab is closed as soon as it is used: closing drops only this handle, and autograd
@@ -89,7 +91,7 @@ public final class GatheredNeighbourhoodKernel implements NeighbourhoodKernel {
             for (int query = 0; query < n; query++) {
                 System.arraycopy(all, (query * span + r) * span, row, query * span, span);
             }
-            rows[r] = like.getManager().create(row);
+            rows[r] = Tensors.of(like.getManager(), row);
         }
         return rows;
     }

@@ -1,6 +1,7 @@
 package ai.mvar.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.mvar.nn.Tensors;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.attention.AttentionPattern;
 import ai.mvar.nn.Functions;
@@ -50,7 +51,7 @@ final class SelfAttention {
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
         if (scaleMul != null) {
-            q = Functions.l2Normalize(q).mul(scaleMul.minimum((float) MAX_SCALE_MUL).exp());
+            q = Functions.l2Normalize(q).mul(scaleMul.minimum(Tensors.scalar(scaleMul, MAX_SCALE_MUL)).exp());
             k = Functions.l2Normalize(k);
         }
         if (cache != null) {

@@ -15,8 +15,17 @@ public final class Functions {
 
     /** GELU with the tanh approximation ({@code approximate='tanh'}). */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
-        return x.mul(inner.tanh().add(1)).mul(0.5);
+        NDArray cube = x.mul(x).mul(x);
+        NDArray inner = scale(x.add(scale(cube, 0.044715)), SQRT_2_OVER_PI);
+        return scale(x.mul(inner.tanh().add(1)), 0.5);
+    }
+
+    /**
+     * {@code x * factor}, safe under autograd (see {@link Tensors#scalar}): every differentiable
+     * multiplication by a constant goes through here.
+     */
+    public static NDArray scale(NDArray x, double factor) {
+        return x.mul(Tensors.scalar(x, factor));
     }
 
     /** Layer norm over the last axis without affine parameters. */
@@ -29,6 +38,6 @@ public final class Functions {
 
     /** Divides by the L2 norm over the last axis, as {@code F.normalize(x, dim=-1)} (eps 1e-12). */
     public static NDArray l2Normalize(NDArray x) {
-        return x.div(x.square().sum(new int[] {-1}, true).sqrt().maximum(1e-12f));
+        return x.div(x.square().sum(new int[] {-1}, true).sqrt().maximum(Tensors.scalar(x, 1e-12)));
     }
 }

@@ -38,7 +38,7 @@ public final class InitParams {
                     return existing; // shared parameter asked for twice
                 }
                 Shape s = new Shape(shape);
-                NDArray array = target.manager().create(values(init, s), s);
+                NDArray array = Tensors.of(target.manager(), values(init, s), s);
                 target.put(key, array);
                 return array;
             }

@@ -50,7 +50,7 @@ public final class Interpolation {
      */
     static NDArray matrix(NDArray like, Mode mode, int in, int out, boolean transposed) {
         float[] m = weights(mode, in, out);
-        NDArray r = like.getManager().create(m, new Shape(out, in)).toType(like.getDataType(), false);
+        NDArray r = Tensors.of(like.getManager(), m, new Shape(out, in)).toType(like.getDataType(), false);
         return transposed ? r.transpose() : r;
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.Tensors;
 import java.util.SplittableRandom;
 
 /**
@@ -32,7 +33,7 @@ public final class TokenSampler {
         // Normalise so the last entry is exactly 1; then u in (0, 1] always lands on a token of
         // non-zero probability, and top-k = 1 is exactly greedy.
         cdf = cdf.div(cdf.get(new NDIndex("..., -1:")));
-        NDArray u = filtered.getManager().create(uniforms((int) (s.get(0) * s.get(1))), new Shape(s.get(0), s.get(1), 1));
+        NDArray u = Tensors.of(filtered.getManager(), uniforms((int) (s.get(0) * s.get(1))), new Shape(s.get(0), s.get(1), 1));
         return cdf.lt(u).sum(new int[] {-1}).minimum(v - 1).toType(DataType.INT64, false);
     }
 

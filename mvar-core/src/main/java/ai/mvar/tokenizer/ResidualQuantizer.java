@@ -1,6 +1,7 @@
 package ai.mvar.tokenizer;
 
 import ai.djl.ndarray.NDArray;
+import ai.mvar.nn.Functions;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
@@ -70,7 +71,7 @@ public final class ResidualQuantizer {
     /** {@code phi_s(h) = (1-r) h + r conv(h)}. */
     public NDArray phi(int scale, NDArray h) {
         float r = config.phiRatio();
-        return h.mul(1 - r).add(phis[phiIndex(scale)].forward(h).mul(r));
+        return Functions.scale(h, 1 - r).add(Functions.scale(phis[phiIndex(scale)].forward(h), r));
     }
 
     /** Nearest codes by squared L2 distance, first index on ties: {@code [N, C] -> [N]} int64. */

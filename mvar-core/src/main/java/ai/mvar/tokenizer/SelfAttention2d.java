@@ -1,6 +1,7 @@
 package ai.mvar.tokenizer;
 
 import ai.djl.ndarray.NDArray;
+import ai.mvar.nn.Functions;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.nn.Conv2d;
 import ai.mvar.nn.GroupNorm;
@@ -30,7 +31,7 @@ final class SelfAttention2d {
         NDArray q = qkvFlat.get(":, 0");
         NDArray k = qkvFlat.get(":, 1");
         NDArray v = qkvFlat.get(":, 2");
-        NDArray w = q.transpose(0, 2, 1).matMul(k).mul(scale).softmax(2); // [B, q, k]
+        NDArray w = Functions.scale(q.transpose(0, 2, 1).matMul(k), scale).softmax(2); // [B, q, k]
         NDArray h = v.matMul(w.transpose(0, 2, 1)).reshape(s); // [B, C, q]
         return x.add(projOut.forward(h));
     }

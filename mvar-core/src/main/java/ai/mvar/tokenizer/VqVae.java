@@ -105,8 +105,16 @@ public final class VqVae implements AutoCloseable {
         return Scope.keep(indices.get(0).getManager(), () -> quantizer.teacherForcingInput(indices));
     }
 
+    /**
+     * The decoder's raw output, neither clamped nor scoped: for training, where the clamp would
+     * zero the gradient of saturated pixels and the graph must keep the intermediates.
+     */
+    public NDArray decodeUnclamped(NDArray fHat) {
+        return decoder.forward(postQuantConv.forward(fHat));
+    }
+
     private NDArray decodeUnscoped(NDArray fHat) {
-        return decoder.forward(postQuantConv.forward(fHat)).clip(-1, 1);
+        return decodeUnclamped(fHat).clip(-1, 1);
     }
 
     private void checkImages(NDArray images) {

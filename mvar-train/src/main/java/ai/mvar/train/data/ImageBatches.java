@@ -3,6 +3,7 @@ package ai.mvar.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.Tensors;
 
 /**
  * Training batches of an {@link ImageDataset}: shuffled, augmented (random or centre crop, random
@@ -45,7 +46,7 @@ public final class ImageBatches {
             System.arraycopy(sample.pixels(), 0, pixels, i * plane, plane);
             labels[i] = sample.label();
         }
-        return new ImageBatch(manager.create(pixels, new Shape(b, 3, s, s)), manager.create(labels), ib.position());
+        return new ImageBatch(Tensors.of(manager, pixels, new Shape(b, 3, s, s)), Tensors.of(manager, labels), ib.position());
     }
 
     /** Images {@code [B,3,S,S]}, labels {@code [B]} and where the batch was drawn. */

@@ -3,6 +3,7 @@ package ai.mvar.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.Tensors;
 import ai.mvar.tokenizer.ScaleSchedule;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -98,9 +99,9 @@ public final class TokenCache implements AutoCloseable {
             for (int i = 0; i < b; i++) {
                 System.arraycopy(tokens, i * length + sch.begin(s), scale, i * sch.tokens(s), sch.tokens(s));
             }
-            perScale.add(manager.create(scale, new Shape(b, sch.tokens(s))));
+            perScale.add(Tensors.of(manager, scale, new Shape(b, sch.tokens(s))));
         }
-        return new TokenBatch(perScale, manager.create(labels), null);
+        return new TokenBatch(perScale, Tensors.of(manager, labels), null);
     }
 
     @Override

@@ -3,6 +3,7 @@ package ai.mvar.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.Tensors;
 import ai.mvar.nn.Scope;
 import ai.mvar.tokenizer.VqVae;
 import java.io.IOException;
@@ -78,7 +79,7 @@ public final class TokenCacheWriter {
         }
         long[][] variants = new long[h.variants()][];
         Scope.run(() -> {
-            NDArray images = manager.create(pixels, new Shape(b, 3, s, s));
+            NDArray images = Tensors.of(manager, pixels, new Shape(b, 3, s, s));
             variants[0] = flatten(vae.encode(images), b, h);
             if (h.variants() == 2) {
                 variants[1] = flatten(vae.encode(images.flip(3)), b, h);
