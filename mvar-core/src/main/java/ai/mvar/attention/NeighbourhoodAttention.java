@@ -28,17 +28,25 @@ public final class NeighbourhoodAttention implements AttentionPattern {
 
     @Override
     public NDArray attend(NDArray q, NDArray k, NDArray v, float scale) {
-        return kernelFor(q).forward(q, k, v, side, kernelSize, scale);
+        return kernelFor(q, kernelSize).forward(q, k, v, side, kernelSize, scale);
     }
 
-    /** The kernel that will run for these arrays. */
-    public static NeighbourhoodKernel kernelFor(NDArray q) {
+    /**
+     * The kernel that will run for these arrays: an accelerator's if one supports them, else the
+     * cheaper of the two portable ones. Dense scores take N^2 per head, gathered windows about
+     * N k (k + d), so small maps (MVAR's 13x13 and 16x16 at d = 64, k = 7) run masked.
+     */
+    public static NeighbourhoodKernel kernelFor(NDArray q, int kernelSize) {
         for (NeighbourhoodKernel kernel : acceleratedKernels()) {
             if (kernel.supports(q)) {
                 return kernel;
             }
         }
-        return GatheredNeighbourhoodKernel.INSTANCE;
+        long n = q.getShape().get(2);
+        long d = q.getShape().get(3);
+        return n <= (long) kernelSize * (kernelSize + d)
+                ? MaskedNeighbourhoodKernel.INSTANCE
+                : GatheredNeighbourhoodKernel.INSTANCE;
     }
 
     private static List<NeighbourhoodKernel> acceleratedKernels() {

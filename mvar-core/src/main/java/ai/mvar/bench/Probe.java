@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.attention.AttentionPattern;
 import ai.mvar.attention.DenseAttention;
-import ai.mvar.attention.NeighbourhoodAttention;
+import ai.mvar.attention.GatheredNeighbourhoodKernel;
 import ai.mvar.attention.NeighbourhoodWindow;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -60,7 +60,7 @@ public final class Probe {
             float scale = (float) (1 / Math.sqrt(dim));
             AttentionPattern pattern = kind.equals("dense")
                     ? denseNeighbourhood(side, k)
-                    : new NeighbourhoodAttention(side, k);
+                    : (q1, k1, v1, s1) -> GatheredNeighbourhoodKernel.INSTANCE.forward(q1, k1, v1, side, k, s1);
             return measure(reps, () -> pattern.attend(q, key, v, scale).toFloatArray());
         }
     }

@@ -2,9 +2,11 @@ package ai.mvar.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.nn.Scope;
 import ai.mvar.nn.Tensors;
 import java.util.SplittableRandom;
 
@@ -24,8 +26,27 @@ public final class TokenSampler {
         this.random = new SplittableRandom(seed);
     }
 
+    /** Positions filtered and drawn at once: bounds the sort and cumulative-sum copies of V-wide rows. */
+    static final int CHUNK = 64;
+
     /** Token indices {@code [B, n]} int64. */
     public NDArray sample(NDArray logits) {
+        long n = logits.getShape().get(1);
+        if (n <= CHUNK) {
+            return sampleChunk(logits);
+        }
+        NDList parts = new NDList();
+        for (long start = 0; start < n; start += CHUNK) {
+            try (NDArray chunk = logits.get(new NDIndex(":, {}:{}", start, Math.min(n, start + CHUNK)))) {
+                parts.add(Scope.layer(chunk, this::sampleChunk)); // frees each chunk's copies
+            }
+        }
+        NDArray out = NDArrays.concat(parts, 1);
+        parts.close();
+        return out;
+    }
+
+    private NDArray sampleChunk(NDArray logits) {
         NDArray filtered = topP(topK(logits.toType(DataType.FLOAT32, false)));
         Shape s = filtered.getShape();
         long v = s.get(2);

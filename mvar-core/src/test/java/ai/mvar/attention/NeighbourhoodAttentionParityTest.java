@@ -22,19 +22,28 @@ class NeighbourhoodAttentionParityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("sets")
-    void matchesNatten(FixtureSet set) {
+    void gatheredKernelMatchesNatten(FixtureSet set) {
+        check(set, GatheredNeighbourhoodKernel.INSTANCE);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sets")
+    void maskedKernelMatchesNatten(FixtureSet set) {
+        check(set, MaskedNeighbourhoodKernel.INSTANCE);
+    }
+
+    private static void check(FixtureSet set, NeighbourhoodKernel kernel) {
         try (NDManager manager = Torch.newManager(); StateDict ref = set.mvarTensors(manager)) {
             NDArray q = require(ref, "in.na.q");
             int side = (int) q.getShape().get(1);
-            int kernel = set.metaInt("kernel_size");
             float scale = (float) (1 / Math.sqrt(q.getShape().get(4)));
-            NDArray out = new NeighbourhoodAttention(side, kernel).attend(
-                    toHeadsFirst(q), toHeadsFirst(require(ref, "in.na.k")), toHeadsFirst(require(ref, "in.na.v")), scale);
+            NDArray out = kernel.forward(toHeadsFirst(q), toHeadsFirst(require(ref, "in.na.k")),
+                    toHeadsFirst(require(ref, "in.na.v")), side, set.metaInt("kernel_size"), scale);
             NDArray expected = require(ref, "out.na");
             long[] s = expected.getShape().getShape();
             // [B, H, p*p, D] back to NATTEN's [B, p, p, H, D]
             NDArray natten = out.reshape(s[0], s[3], s[1], s[2], s[4]).transpose(0, 2, 3, 1, 4);
-            assertParity(natten, expected, set + " out.na");
+            assertParity(natten, expected, set + " out.na (" + kernel.name() + ")");
         }
     }
 
