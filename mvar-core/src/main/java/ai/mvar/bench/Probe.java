@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.attention.AttentionPattern;
-import ai.mvar.attention.DenseAttention;
 import ai.mvar.attention.GatheredNeighbourhoodKernel;
-import ai.mvar.attention.NeighbourhoodWindow;
+import ai.mvar.attention.MaskedNeighbourhoodKernel;
+import ai.mvar.attention.NeighbourhoodKernel;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
@@ -58,26 +58,12 @@ public final class Probe {
             NDArray key = manager.randomNormal(shape);
             NDArray v = manager.randomNormal(shape);
             float scale = (float) (1 / Math.sqrt(dim));
-            AttentionPattern pattern = kind.equals("dense")
-                    ? denseNeighbourhood(side, k)
-                    : (q1, k1, v1, s1) -> GatheredNeighbourhoodKernel.INSTANCE.forward(q1, k1, v1, side, k, s1);
+            NeighbourhoodKernel kernel = kind.equals("dense")
+                    ? MaskedNeighbourhoodKernel.INSTANCE // the same pattern as an N x N mask
+                    : GatheredNeighbourhoodKernel.INSTANCE;
+            AttentionPattern pattern = (q1, k1, v1, s1) -> kernel.forward(q1, k1, v1, side, k, s1);
             return measure(reps, () -> pattern.attend(q, key, v, scale).toFloatArray());
         }
-    }
-
-    /** The neighbourhood pattern written as an N x N mask for dense attention: the baseline. */
-    private static AttentionPattern denseNeighbourhood(int side, int k) {
-        int n = side * side;
-        int span = NeighbourhoodWindow.span(side, k);
-        long[] keys = NeighbourhoodWindow.keyIndices(side, k);
-        float[] bias = new float[n * n];
-        Arrays.fill(bias, Float.NEGATIVE_INFINITY);
-        for (int query = 0; query < n; query++) {
-            for (int w = 0; w < span * span; w++) {
-                bias[query * n + (int) keys[query * span * span + w]] = 0f;
-            }
-        }
-        return (q, key, v, scale) -> DenseAttention.attend(q, key, v, scale, q.getManager().create(bias, new Shape(n, n)));
     }
 
     private static Measurement sample(Mode mode, int depth, int batch, int reps, int[] patchNums) {
