@@ -79,8 +79,7 @@ public final class LossPlot {
             for (StepMetrics m : metrics) {
                 double v = series == scales ? m.loss() : m.scaleLoss()[series];
                 if (!Double.isFinite(v)) {
-                    px = -1;
-                    continue;
+                    continue; // a scale this step did not train (MVAR): join its points across the gap
                 }
                 int x = (int) Math.round(MARGIN + (m.step() - minStep) / (maxStep - minStep) * (WIDTH - 2 * MARGIN));
                 int y = (int) Math.round(HEIGHT - MARGIN - (v - lo) / (hi - lo) * (HEIGHT - 2 * MARGIN));

@@ -58,6 +58,36 @@ public final class MetricsLog implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Drops the lines of steps after {@code step} (written after the checkpoint a resumed run
+     * starts from), replacing the file atomically; a missing file stays missing.
+     */
+    public static void truncateAfter(Path file, long step) throws IOException {
+        if (!Files.exists(file)) {
+            return;
+        }
+        List<String> keep = new ArrayList<>();
+        boolean dropped = false;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            boolean ok;
+            try {
+                ok = JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong() <= step;
+            } catch (RuntimeException e) {
+                ok = false; // a line cut short by a crash
+            }
+            if (ok) {
+                keep.add(line);
+            } else {
+                dropped = true;
+            }
+        }
+        if (dropped) {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.write(tmp, keep, StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
     private static JsonArray array(double[] values) {
         JsonArray a = new JsonArray();
         for (double v : values) {

@@ -14,6 +14,15 @@ public final class NonFiniteLossException extends IllegalStateException {
                 + " (lower the learning rate or check the data)");
     }
 
+    private NonFiniteLossException(String message) {
+        super(message);
+    }
+
+    /** The same failure, naming the checkpoint a resumed run would start from. */
+    public NonFiniteLossException withLastCheckpoint(java.nio.file.Path last) {
+        return new NonFiniteLossException(getMessage() + "; last good checkpoint: " + (last == null ? "none yet" : last));
+    }
+
     /** Throws unless {@code value} is finite. */
     public static void check(String what, long step, double value) {
         if (!Double.isFinite(value)) {

@@ -1,5 +1,6 @@
 package ai.mvar.train;
 
+import ai.mvar.model.TransformerConfig;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVaeConfig;
 import ai.mvar.train.data.Augment;
@@ -14,6 +15,11 @@ public final class TinyModels {
     /** V 64, Cvae 8, ch 32, one downsampling, patch_nums 1,2,4,8: 16 px images. */
     public static VqVaeConfig tokenizer() {
         return new VqVaeConfig(64, 8, 32, new int[] {1, 2}, 1, 4, 0.5f, new ScaleSchedule(1, 2, 4, 8));
+    }
+
+    /** A 2-block transformer over {@link #tokenizer()}'s tokens: width 64, 2 heads, 3 classes, refine 2, k 3. */
+    public static TransformerConfig transformer() {
+        return new TransformerConfig(2, 64, 2, 64, 3, 8, tokenizer().schedule(), 2, 3, true, 4.0);
     }
 
     /** {@code n} seeded random images of side {@code size} with labels {@code i % 3}. */

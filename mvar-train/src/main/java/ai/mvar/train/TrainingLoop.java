@@ -1,0 +1,103 @@
+package ai.mvar.train;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a training job to a fixed number of steps in an output folder, safe to kill at any moment:
+ *
+ * <ul>
+ *   <li>{@code checkpoints/}: a {@link TrainingCheckpoint} every {@code checkpointEvery} steps and at
+ *       the end; a run started on a folder that has one continues from the newest good one, with
+ *       weights, optimizer, schedule, generators and data position restored;
+ *   <li>{@code metrics.jsonl}: one line per step (per-scale loss and accuracy); lines past the
+ *       checkpoint a resumed run starts from are dropped, so the log matches the weights;
+ *   <li>{@code loss.png}: the curves, redrawn every {@code plotEvery} steps and at the end;
+ *   <li>a progress bar with rate and ETA on stderr.
+ * </ul>
+ *
+ * A NaN or infinite loss stops the run with {@link NonFiniteLossException}; nothing is saved, so the
+ * last good checkpoint stays as it was.
+ */
+public final class TrainingLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
+
+    /** One kind of training (tokenizer, transformer): draws its own batches. */
+    public interface Job {
+        /** Trains iteration {@code iteration} (0-based) at learning rate {@code lr}. */
+        StepMetrics step(long iteration, double lr) throws IOException;
+
+        /** Everything needed to continue after {@link #step} has completed {@code state.step()} iterations. */
+        TrainingState snapshot();
+
+        /** Continues from a snapshot. */
+        void restore(TrainingState state) throws IOException;
+    }
+
+    /**
+     * @param steps total iterations
+     * @param lr the learning rate of each iteration
+     * @param checkpointEvery save every this many steps (and always at the end)
+     * @param keep checkpoints kept
+     * @param plotEvery redraw {@code loss.png} every this many steps
+     */
+    public record Options(long steps, LrSchedule lr, int checkpointEvery, int keep, int plotEvery) {
+        public Options {
+            if (steps < 1 || checkpointEvery < 1 || keep < 1 || plotEvery < 1) {
+                throw new IllegalArgumentException("invalid training options: " + this);
+            }
+        }
+    }
+
+    /** Where a run ended: its last step and the files it wrote. */
+    public record Result(long step, long resumedFrom, Path lastCheckpoint, Path metrics, Path plot) {}
+
+    private TrainingLoop() {}
+
+    /** Runs (or resumes) {@code job} in {@code dir} up to {@code options.steps()}. */
+    public static Result run(Job job, Options options, Path dir, String title, NDManager manager) throws IOException {
+        TrainingCheckpoint checkpoints = new TrainingCheckpoint(dir.resolve("checkpoints"), options.keep());
+        Path metricsFile = dir.resolve("metrics.jsonl");
+        Path plot = dir.resolve("loss.png");
+        long start = 0;
+        try (NDManager loaded = manager.newSubManager()) {
+            Optional<TrainingState> saved = checkpoints.resume(loaded);
+            if (saved.isPresent()) {
+                job.restore(saved.get());
+                start = saved.get().step();
+                LOG.info("{}: resumed at step {} of {}", title, start, options.steps());
+            }
+        }
+        MetricsLog.truncateAfter(metricsFile, start);
+        Path last = checkpoints.checkpoints().stream().findFirst().orElse(null);
+        if (start >= options.steps()) {
+            return new Result(start, start, last, metricsFile, plot);
+        }
+        ProgressBar bar = ProgressBar.stderr(title, options.steps(), start);
+        try (MetricsLog log = new MetricsLog(metricsFile)) {
+            for (long it = start; it < options.steps(); it++) {
+                StepMetrics m;
+                try {
+                    m = job.step(it, options.lr().lr(it));
+                } catch (NonFiniteLossException e) {
+                    throw e.withLastCheckpoint(last);
+                }
+                log.log(m);
+                long done = it + 1;
+                bar.update(done, String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr()));
+                if (done % options.checkpointEvery() == 0 || done == options.steps()) {
+                    last = checkpoints.save(job.snapshot());
+                }
+                if (done % options.plotEvery() == 0 || done == options.steps()) {
+                    LossPlot.write(MetricsLog.read(metricsFile), plot, title);
+                }
+            }
+        }
+        return new Result(options.steps(), start, last, metricsFile, plot);
+    }
+}

@@ -1,0 +1,51 @@
+package ai.mvar.train.tokenizer;
+
+import ai.djl.ndarray.NDManager;
+import ai.mvar.train.StepMetrics;
+import ai.mvar.train.TrainingLoop;
+import ai.mvar.train.TrainingState;
+import ai.mvar.train.data.DataPosition;
+import ai.mvar.train.data.ImageBatches;
+import ai.mvar.train.data.ImageDataset;
+
+/**
+ * Tokenizer training as a {@link TrainingLoop.Job}: batches of a data set through a
+ * {@link TokenizerTrainer}. Logged per step: the total loss, {@code [reconstruction, vq]} as the
+ * loss series and the codebook usage per scale as the accuracy series.
+ */
+public final class TokenizerJob implements TrainingLoop.Job {
+    private final TokenizerTrainer trainer;
+    private final ImageDataset data;
+    private final int batchSize;
+    private final boolean flip;
+    private final NDManager manager;
+    private ImageBatches batches;
+
+    public TokenizerJob(TokenizerTrainer trainer, ImageDataset data, int batchSize, long seed, boolean flip, NDManager manager) {
+        this.trainer = trainer;
+        this.data = data;
+        this.batchSize = batchSize;
+        this.flip = flip;
+        this.manager = manager;
+        this.batches = new ImageBatches(data, batchSize, DataPosition.start(seed), false, flip);
+    }
+
+    @Override
+    public StepMetrics step(long iteration, double lr) {
+        try (NDManager m = manager.newSubManager(); ImageBatches.ImageBatch b = batches.next(m)) {
+            TokenizerTrainer.StepResult r = trainer.step(b.images(), lr);
+            return new StepMetrics(r.step(), r.loss(), new double[] {r.reconstruction(), r.vq()}, r.usage(), lr);
+        }
+    }
+
+    @Override
+    public TrainingState snapshot() {
+        return trainer.snapshot(batches.position());
+    }
+
+    @Override
+    public void restore(TrainingState state) {
+        trainer.restore(state);
+        batches = new ImageBatches(data, batchSize, state.data(), false, flip);
+    }
+}

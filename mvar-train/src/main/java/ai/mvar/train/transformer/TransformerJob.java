@@ -1,0 +1,50 @@
+package ai.mvar.train.transformer;
+
+import ai.djl.ndarray.NDManager;
+import ai.mvar.train.StepMetrics;
+import ai.mvar.train.TrainingLoop;
+import ai.mvar.train.TrainingState;
+import ai.mvar.train.data.DataPosition;
+import ai.mvar.train.data.TokenBatches;
+import ai.mvar.train.data.TokenCache;
+import java.io.IOException;
+
+/** Transformer training as a {@link TrainingLoop.Job}: token-cache batches through a {@link TransformerTrainer}. */
+public final class TransformerJob implements TrainingLoop.Job {
+    private final TransformerTrainer trainer;
+    private final TokenCache cache;
+    private final int batchSize;
+    private final boolean flip;
+    private final NDManager manager;
+    private TokenBatches batches;
+
+    /** @param flip draw each sample's mirrored variant half the time (the cache must hold them) */
+    public TransformerJob(TransformerTrainer trainer, TokenCache cache, int batchSize, long seed, boolean flip,
+            NDManager manager) {
+        this.trainer = trainer;
+        this.cache = cache;
+        this.batchSize = batchSize;
+        this.flip = flip;
+        this.manager = manager;
+        this.batches = new TokenBatches(cache, batchSize, DataPosition.start(seed), flip);
+    }
+
+    @Override
+    public StepMetrics step(long iteration, double lr) throws IOException {
+        try (NDManager m = manager.newSubManager(); TokenCache.TokenBatch b = batches.next(m)) {
+            TransformerTrainer.StepResult r = trainer.step(b, lr);
+            return new StepMetrics(r.step(), r.loss(), r.scaleLoss(), r.scaleAccuracy(), lr);
+        }
+    }
+
+    @Override
+    public TrainingState snapshot() {
+        return trainer.snapshot(batches.position());
+    }
+
+    @Override
+    public void restore(TrainingState state) {
+        trainer.restore(state);
+        batches = new TokenBatches(cache, batchSize, state.data(), flip);
+    }
+}
