@@ -25,7 +25,7 @@ import java.util.TreeSet;
  *
  * <pre>{@code
  * {"name": "fashion-mnist",
- *  "tokenizer": {"vocab_size": 256, "z_channels": 16, "ch": 32, "ch_mult": [1, 2, 2],
+ *  "tokenizer": {"vocab_size": 256, "z_channels": 16, "ch": 32, "ch_mult": [1, 1, 2],
  *                "num_res_blocks": 1, "share_quant_resi": 4, "quant_resi": 0.5,
  *                "patch_nums": [1, 2, 3, 5, 7]},
  *  "transformer": {"depth": 4, "embed_dim": 128, "num_heads": 4, "num_classes": 10,

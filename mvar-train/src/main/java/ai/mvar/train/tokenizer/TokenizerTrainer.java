@@ -50,6 +50,10 @@ public final class TokenizerTrainer implements AutoCloseable {
         public Config withReseedEvery(int steps) {
             return new Config(reconstruction, beta, steps, seed, optimizer);
         }
+
+        public Config withReconstruction(Reconstruction loss) {
+            return new Config(loss, beta, reseedEvery, seed, optimizer);
+        }
     }
 
     /** One step's losses and the codebook usage per scale since the last re-seeding. */
