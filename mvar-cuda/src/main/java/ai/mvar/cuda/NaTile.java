@@ -1,6 +1,8 @@
 package ai.mvar.cuda;
 
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Launch shape of the tiled tensor-core forward ({@code na_fwd_tc_f16_d<D>}): each block computes
@@ -19,10 +21,11 @@ public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) 
     public static final int MAX_QUERIES = 64;
     /**
      * Shared memory any tile may use, requested once per function with
-     * {@code CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES}: below compute capability 8.0's
-     * 163 KB per block, and two blocks still fit a 9.0 SM (228 KB).
+     * {@code CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES}: the per-block limit of compute
+     * capability 8.6 and 8.9, the smallest of those that load the compute_80 PTX (8.0 allows
+     * 163 KB, 9.0 227 KB), and two blocks still fit a 9.0 SM (228 KB).
      */
-    public static final int MAX_SHARED_BYTES = 100 * 1024;
+    public static final int MAX_SHARED_BYTES = 99 * 1024;
     /** fp16 rows are padded by 8 halves (16 bytes), fp32 score rows by 4 floats. */
     static final int PAD_HALVES = 8;
     static final int PAD_FLOATS = 4;
@@ -40,6 +43,14 @@ public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) 
      * loads with the keys.
      */
     public static Optional<NaTile> choose(int side, int kernelSize, int headDim) {
+        long key = ((long) side << 40) | ((long) kernelSize << 20) | headDim;
+        return CHOSEN.computeIfAbsent(key, x -> search(side, kernelSize, headDim));
+    }
+
+    /** Memo of {@link #choose}: asked at every launch, searched once per problem shape. */
+    private static final Map<Long, Optional<NaTile>> CHOSEN = new ConcurrentHashMap<>();
+
+    private static Optional<NaTile> search(int side, int kernelSize, int headDim) {
         if (Math.min(kernelSize, side) > MAX_WINDOW) {
             return Optional.empty();
         }

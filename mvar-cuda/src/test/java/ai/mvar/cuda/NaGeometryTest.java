@@ -171,7 +171,7 @@ class NaGeometryTest {
     /** Every head dim and window up to 13 gets a tile on maps up to 128, within both architectures' limits. */
     @Test
     void sharedMemoryFitsEverywhere() {
-        assertTrue(NaTile.MAX_SHARED_BYTES <= 163 * 1024, "compute capability 8.0: 163 KB per block");
+        assertTrue(NaTile.MAX_SHARED_BYTES <= 99 * 1024, "compute capability 8.6 and 8.9: 99 KB per block");
         for (int d : NaGeometry.HEAD_DIMS) {
             for (int k = 1; k <= NaTile.MAX_WINDOW; k += 2) {
                 for (int p = 1; p <= 128; p++) {
