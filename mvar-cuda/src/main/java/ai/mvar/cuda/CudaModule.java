@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 import org.slf4j.Logger;
@@ -92,9 +93,18 @@ public final class CudaModule {
         for (Precision precision : Precision.values()) {
             for (int headDim : NaGeometry.HEAD_DIMS) {
                 for (KernelEntry entry : KernelEntry.values()) {
+                    if (!entry.supports(precision)) {
+                        continue;
+                    }
                     String name = entry.functionName(precision, headDim);
                     CUfunction f = new CUfunction();
                     JCudaDriver.cuModuleGetFunction(f, module, name);
+                    if (entry == KernelEntry.FORWARD_TILED) {
+                        // Above 48 KB of dynamic shared memory a launch needs this opt-in.
+                        JCudaDriver.cuFuncSetAttribute(f,
+                                CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                NaTile.MAX_SHARED_BYTES);
+                    }
                     functions.put(name, f);
                 }
             }

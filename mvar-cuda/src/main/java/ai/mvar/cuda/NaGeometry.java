@@ -1,6 +1,7 @@
 package ai.mvar.cuda;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One neighbourhood-attention problem and how it is launched: {@code batchHeads} independent
@@ -32,6 +33,10 @@ public record NaGeometry(int batchHeads, int side, int kernelSize, int headDim, 
             throw new IllegalArgumentException("precision is required");
         }
         long blocks = ((long) batchHeads * side * side * WARP + BLOCK_THREADS - 1) / BLOCK_THREADS;
+        if (precision == Precision.F16) {
+            int bh = batchHeads;
+            blocks = Math.max(blocks, NaTile.choose(side, kernelSize, headDim).map(t -> t.blocks(bh)).orElse(0L));
+        }
         if (blocks > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("problem too large for a one-dimensional grid: " + blocks + " blocks");
         }
@@ -78,14 +83,25 @@ public record NaGeometry(int batchHeads, int side, int kernelSize, int headDim, 
         return (long) batchHeads * tokens();
     }
 
+    /**
+     * The tile of the tensor-core forward when it takes this problem (fp16 and a window of at most
+     * {@link NaTile#MAX_WINDOW}); otherwise the forward runs one warp per query.
+     */
+    public Optional<NaTile> forwardTile() {
+        return precision == Precision.F16 ? NaTile.choose(side, kernelSize, headDim) : Optional.empty();
+    }
+
     /** Blocks of {@link #BLOCK_THREADS} so that every query (or key) gets one warp. */
     public int gridX() {
         return (int) ((rows() * WARP + BLOCK_THREADS - 1) / BLOCK_THREADS);
     }
 
-    /** Byte alignment every tensor address needs: each lane loads headDim / 32 elements at once. */
+    /**
+     * Byte alignment every tensor address needs: each lane of a warp-per-query kernel loads
+     * headDim / 32 elements at once; the tensor-core forward copies 16 bytes at once.
+     */
     public int alignment() {
-        return headDim / WARP * precision.bytes();
+        return forwardTile().isPresent() ? 16 : headDim / WARP * precision.bytes();
     }
 
     public String functionName(KernelEntry entry) {

@@ -24,9 +24,30 @@ public final class NaLauncher {
 
     /**
      * {@code out = softmax(scale * q k^T) v} over each query's window; writes each query's
-     * log-sum-exp of the scaled scores to {@code lse} (fp32) unless it is 0.
+     * log-sum-exp of the scaled scores to {@code lse} (fp32) unless it is 0. Runs the tensor-core
+     * kernel where {@link NaGeometry#forwardTile()} has a tile, else one warp per query.
      */
     public void forward(NaGeometry g, long q, long k, long v, long out, long lse, float scale) {
+        checkAligned(g, q, k, v, out);
+        var tile = g.forwardTile();
+        if (tile.isEmpty()) {
+            forwardPerQuery(g, q, k, v, out, lse, scale);
+            return;
+        }
+        NaTile t = tile.get();
+        module.makeCurrent();
+        Pointer[] args = {ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ptr(g.side()), ptr(g.kernelSize()),
+            Pointer.to(new float[] {scale}), ptr(t.rows()), ptr(t.cols()), ptr(t.keyCapacity())};
+        JCudaDriver.cuLaunchKernel(module.function(g.functionName(KernelEntry.FORWARD_TILED)),
+                (int) t.blocks(g.batchHeads()), 1, 1, t.threads(), 1, 1, t.sharedBytes(), null,
+                Pointer.to(args), null);
+    }
+
+    /**
+     * The forward with one warp per query whatever the precision: the only one for fp32 and wide
+     * windows; for fp16 the benchmark's and tests' baseline.
+     */
+    void forwardPerQuery(NaGeometry g, long q, long k, long v, long out, long lse, float scale) {
         checkAligned(g, q, k, v, out);
         launch(g, KernelEntry.FORWARD, ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse),
                 ints(g), ptr(g.side()), ptr(g.kernelSize()), Pointer.to(new float[] {scale}));

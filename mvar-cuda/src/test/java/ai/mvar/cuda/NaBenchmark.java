@@ -12,9 +12,10 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * GPU benchmark of the fused forward (run by scripts/run-gpu-tests.sh on a GPU machine): default
- * B = 64, 16 heads, 16 x 16 map, head dim 64, k = 7, fp16. Prints the kernel time, the memory
- * floor (q, k, v read once, o written once) at the nominal bandwidth and at the bandwidth a
- * device-to-device copy of the same bytes achieves, and the backward time.
+ * B = 64, 16 heads, 16 x 16 map, head dim 64, k = 7, fp16. Prints the forward's time (the
+ * tensor-core kernel where it applies) and, on the same problem, the warp-per-query forward's;
+ * each as a multiple of the memory floor (q, k, v read once, o written once) at the nominal
+ * bandwidth; the floor measured as a device-to-device copy of the same bytes; the backward time.
  * Arguments (optional): batch heads side headDim kernelSize f16|f32 iterations.
  */
 public final class NaBenchmark {
@@ -50,6 +51,8 @@ public final class NaBenchmark {
                     launcher.forward(g, q.address, k.address, v.address, out.address, 0L, scale));
             double forwardLse = time(iterations, () ->
                     launcher.forward(g, q.address, k.address, v.address, out.address, lse.address, scale));
+            double perQuery = time(iterations, () ->
+                    launcher.forwardPerQuery(g, q.address, k.address, v.address, out.address, 0L, scale));
             double backward = time(iterations, () -> launcher.backward(g, q.address, k.address, v.address,
                     out.address, dout.address, lse.address, dq.address, dk.address, dv.address, delta.address, scale));
             // A copy of 2 tensors reads 2 and writes 2: the same 4 tensors of traffic as the forward.
@@ -58,15 +61,23 @@ public final class NaBenchmark {
                     copy.pointer, half));
             long traffic = 4 * g.tensorBytes();
             double nominal = nominalBandwidth();
+            double floorMs = traffic / nominal * 1e3;
             double flops = 4.0 * g.rows() * g.effectiveKernel() * g.effectiveKernel() * headDim;
+            String kernel = g.forwardTile()
+                    .map(t -> String.format(Locale.ROOT, "tensor cores, %dx%d query tile, %d warps, %d keys, %d B shared",
+                            t.rows(), t.cols(), t.warps(), t.keyCapacity(), t.sharedBytes()))
+                    .orElse("one warp per query");
             System.out.printf(Locale.ROOT, "config: B=%d heads=%d map=%dx%d headDim=%d k=%d %s (%s PTX)%n",
                     batch, heads, side, side, headDim, ks, precision, module.architecture());
-            System.out.printf(Locale.ROOT, "forward            %9.1f us  %7.1f GB/s  %7.2f TFLOP/s%n",
-                    forward * 1e3, traffic / forward / 1e6, flops / forward / 1e9);
+            System.out.printf(Locale.ROOT, "forward            %9.1f us  %7.1f GB/s  %7.2f TFLOP/s  %5.2fx floor  (%s)%n",
+                    forward * 1e3, traffic / forward / 1e6, flops / forward / 1e9, forward / floorMs, kernel);
             System.out.printf(Locale.ROOT, "forward + lse      %9.1f us%n", forwardLse * 1e3);
+            System.out.printf(Locale.ROOT, "forward, warp/query%9.1f us  %7.1f GB/s  %7.2f TFLOP/s  %5.2fx floor  (%.2fx the forward)%n",
+                    perQuery * 1e3, traffic / perQuery / 1e6, flops / perQuery / 1e9, perQuery / floorMs,
+                    perQuery / forward);
             System.out.printf(Locale.ROOT, "backward (dq,dk,dv)%9.1f us%n", backward * 1e3);
-            System.out.printf(Locale.ROOT, "memory floor       %9.1f us at nominal %.0f GB/s (%.2fx of kernel)%n",
-                    traffic / nominal * 1e6, nominal / 1e9, traffic / nominal / (forward / 1e3));
+            System.out.printf(Locale.ROOT, "memory floor       %9.1f us at nominal %.0f GB/s%n",
+                    floorMs * 1e3, nominal / 1e9);
             System.out.printf(Locale.ROOT, "copy floor         %9.1f us (device-to-device copy of the same %d MB)%n",
                     copyMs * 1e3, traffic >> 20);
         }

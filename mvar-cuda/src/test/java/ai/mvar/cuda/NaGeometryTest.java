@@ -2,9 +2,12 @@ package ai.mvar.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class NaGeometryTest {
@@ -64,7 +67,7 @@ class NaGeometryTest {
         assertEquals(64 * 16 * 256 / 4, g.gridX()); // four warps per 128-thread block
         assertEquals(64L * 16 * 256 * 64 * 2, g.tensorBytes());
         assertEquals(7, g.effectiveKernel());
-        assertEquals(4, g.alignment());
+        assertEquals(16, g.alignment()); // fp16 forward on tensor cores: 16-byte copies
         NaGeometry odd = new NaGeometry(3, 5, 13, 128, Precision.F32);
         assertEquals(5, odd.effectiveKernel());
         assertEquals(19, odd.gridX()); // 75 warps, the last block three quarters idle
@@ -72,6 +75,111 @@ class NaGeometryTest {
         assertEquals("na_bwd_dkdv_f32_d128", odd.functionName(KernelEntry.BACKWARD_DKDV));
         assertEquals("na_fwd_f16_d64", g.functionName(KernelEntry.FORWARD));
         assertEquals("na_bwd_dq_f16_d32", KernelEntry.BACKWARD_DQ.functionName(Precision.F16, 32));
+    }
+
+    @Test
+    void benchmarkShapeGetsAFullWidthTile() {
+        NaGeometry g = new NaGeometry(64 * 16, 16, 7, 64, Precision.F16);
+        NaTile t = g.forwardTile().orElseThrow();
+        assertEquals(4, t.rows());
+        assertEquals(16, t.cols());
+        assertEquals(4, t.warps());
+        assertEquals(128, t.threads());
+        assertEquals(160, t.keyCapacity()); // 10 key rows x 16 columns
+        assertEquals(64 * 72 * 2 + 160 * 72 * 2 + 64 * 164 * 4, t.sharedBytes());
+        assertEquals(64L * 16 * 4, t.blocks(g.batchHeads()));
+        assertEquals(16, g.alignment()); // 16-byte asynchronous copies
+        assertEquals("na_fwd_tc_f16_d64", g.functionName(KernelEntry.FORWARD_TILED));
+        assertTrue(KernelEntry.FORWARD_TILED.supports(Precision.F16));
+        assertFalse(KernelEntry.FORWARD_TILED.supports(Precision.F32));
+        // fp32, and windows wider than 13, run one warp per query.
+        assertTrue(new NaGeometry(4, 16, 7, 64, Precision.F32).forwardTile().isEmpty());
+        assertTrue(new NaGeometry(4, 16, 15, 64, Precision.F16).forwardTile().isEmpty());
+        assertEquals(4, new NaGeometry(4, 16, 15, 64, Precision.F16).alignment());
+        // ... unless the map is small enough that the window is the whole map.
+        assertTrue(new NaGeometry(4, 13, 15, 64, Precision.F16).forwardTile().isPresent());
+    }
+
+    /**
+     * For every map up to 40, window and head dim: the tiles of two slices cover every query
+     * exactly once; each block's key rectangle lies in the map, holds every window of its queries
+     * and is at most (rows + ke - 1) x (cols + ke - 1); the kernel's window indexing (first key of
+     * the query's window plus a per-slot offset) lands on exactly that window's keys; the block's
+     * queries fit its warps and its keys the capacity the shared memory was sized for.
+     */
+    @Test
+    void tilesCoverEveryQueryOnceAndHoldTheirWindows() {
+        for (int p = 1; p <= 40; p++) {
+            for (int k = 1; k <= 15; k += 2) {
+                int ke = Math.min(k, p);
+                for (int d : NaGeometry.HEAD_DIMS) {
+                    String at = "p=" + p + " k=" + k + " d=" + d;
+                    var chosen = NaTile.choose(p, k, d);
+                    if (ke > NaTile.MAX_WINDOW) {
+                        assertTrue(chosen.isEmpty(), at);
+                        continue;
+                    }
+                    NaTile t = chosen.orElseThrow(() -> new AssertionError("no tile for " + at));
+                    assertTrue(t.sharedBytes() <= NaTile.MAX_SHARED_BYTES, at);
+                    assertTrue(t.threads() <= 128 && t.rows() * t.cols() <= t.queryRows(), at);
+                    assertTrue(ke * ke <= 32 * 6, at + ": a lane holds at most 6 window scores");
+                    checkCoverage(t, p, k, ke, at);
+                }
+            }
+        }
+    }
+
+    private static void checkCoverage(NaTile t, int p, int k, int ke, String at) {
+        int slices = 2;
+        int[][] seen = new int[slices][p * p];
+        for (int index = 0; index < t.blocks(slices); index++) {
+            NaTile.Block b = t.block(index);
+            String where = at + " tile " + t.rows() + "x" + t.cols() + " block " + index;
+            assertEquals(index / t.tilesPerSlice(), b.slice(), where);
+            assertTrue(b.qrn() >= 1 && b.qcn() >= 1 && b.qrn() <= t.rows() && b.qcn() <= t.cols(), where);
+            assertTrue(b.kr0() >= 0 && b.kr0() + b.krn() <= p && b.kc0() >= 0 && b.kc0() + b.kcn() <= p, where);
+            assertTrue(b.krn() <= t.maxKeyRows() && b.kcn() <= t.maxKeyCols(), where);
+            assertTrue(t.maxKeyRows() <= t.rows() + ke - 1 && t.maxKeyCols() <= t.cols() + ke - 1, where);
+            assertTrue(b.paddedKeys() <= t.keyCapacity(), where);
+            for (int m = 0; m < b.qrn() * b.qcn(); m++) {
+                // Query row m of the block, as the kernel numbers them.
+                int r = b.qr0() + m / b.qcn();
+                int c = b.qc0() + m % b.qcn();
+                seen[b.slice()][r * p + c]++;
+                int wr = NaGeometry.windowStart(r, p, k);
+                int wc = NaGeometry.windowStart(c, p, k);
+                assertTrue(wr >= b.kr0() && wr + ke <= b.kr0() + b.krn(), where + " query row " + r);
+                assertTrue(wc >= b.kc0() && wc + ke <= b.kc0() + b.kcn(), where + " query col " + c);
+                int first = (wr - b.kr0()) * b.kcn() + wc - b.kc0();
+                Set<Integer> indexed = new HashSet<>();
+                Set<Integer> window = new HashSet<>();
+                for (int e = 0; e < ke * ke; e++) {
+                    indexed.add(first + e / ke * b.kcn() + e % ke);
+                    window.add((wr + e / ke - b.kr0()) * b.kcn() + wc + e % ke - b.kc0());
+                }
+                assertEquals(window, indexed, where + " query " + r + "," + c);
+                assertTrue(indexed.stream().allMatch(j -> j >= 0 && j < b.krn() * b.kcn()), where);
+            }
+        }
+        for (int[] slice : seen) {
+            for (int token = 0; token < slice.length; token++) {
+                assertEquals(1, slice[token], at + ": query " + token + " computed " + slice[token] + " times");
+            }
+        }
+    }
+
+    /** Every head dim and window up to 13 gets a tile on maps up to 128, within both architectures' limits. */
+    @Test
+    void sharedMemoryFitsEverywhere() {
+        assertTrue(NaTile.MAX_SHARED_BYTES <= 99 * 1024, "compute capability 8.6 and 8.9: 99 KB per block");
+        for (int d : NaGeometry.HEAD_DIMS) {
+            for (int k = 1; k <= NaTile.MAX_WINDOW; k += 2) {
+                for (int p = 1; p <= 128; p++) {
+                    NaTile t = NaTile.choose(p, k, d).orElseThrow();
+                    assertTrue(t.sharedBytes() <= NaTile.MAX_SHARED_BYTES, "p=" + p + " k=" + k + " d=" + d);
+                }
+            }
+        }
     }
 
     @Test

@@ -15,16 +15,28 @@ import org.junit.jupiter.api.Test;
 class NaKernelGpuTest {
     static final double F32_TOLERANCE = 1e-5;
     static final double F16_TOLERANCE = 1e-2;
-    static final int[] KERNELS = {1, 3, 5, 7, 9, 11, 13};
+    /** 15 is wider than the tensor-core forward takes: fp16 falls back to one warp per query. */
+    static final int[] KERNELS = {1, 3, 5, 7, 9, 11, 13, 15};
 
-    /** Random problems; the fixed ones first: maps smaller than the kernel, a 1x1 map, k = 1. */
+    /**
+     * Random problems; the fixed ones first: maps smaller than the kernel, a 1x1 map, k = 1, the
+     * benchmark's shape, many slices, maps that are no multiple of the tensor-core tile, the
+     * widest window at every head dim (the largest shared memory), a window too wide for it.
+     */
     static List<NaGeometry> shapes(Precision precision, int count, long seed) {
         List<NaGeometry> shapes = new ArrayList<>(List.of(
                 new NaGeometry(2, 1, 7, 64, precision),
                 new NaGeometry(3, 4, 13, 32, precision),
                 new NaGeometry(1, 16, 7, 64, precision),
                 new NaGeometry(2, 9, 1, 128, precision),
-                new NaGeometry(1, 13, 13, 128, precision)));
+                new NaGeometry(1, 13, 13, 128, precision),
+                new NaGeometry(48, 16, 7, 64, precision),
+                new NaGeometry(301, 5, 3, 32, precision),
+                new NaGeometry(5, 23, 9, 64, precision),
+                new NaGeometry(2, 30, 13, 128, precision),
+                new NaGeometry(3, 27, 13, 64, precision),
+                new NaGeometry(4, 19, 13, 32, precision),
+                new NaGeometry(2, 20, 15, 64, precision)));
         Random rnd = new Random(seed);
         while (shapes.size() < count) {
             shapes.add(new NaGeometry(1 + rnd.nextInt(6), 1 + rnd.nextInt(24), KERNELS[rnd.nextInt(KERNELS.length)],
@@ -66,8 +78,18 @@ class NaKernelGpuTest {
                         DeviceBuffer out = DeviceBuffer.allocate(g.tensorBytes()).poison();
                         DeviceBuffer lse = DeviceBuffer.allocate(g.rows() * 4).poison()) {
                     launcher.forward(g, dq.address, dk.address, dv.address, out.address, lse.address, scale);
-                    compare(g + " out", out.download(precision), ref.out(), tolerance(precision));
-                    compare(g + " lse", lse.download(Precision.F32), ref.lse(), F32_TOLERANCE);
+                    String kernel = g.forwardTile().map(t -> " tiled " + t.rows() + "x" + t.cols()).orElse("");
+                    compare(g + kernel + " out", out.download(precision), ref.out(), tolerance(precision));
+                    compare(g + kernel + " lse", lse.download(Precision.F32), ref.lse(), F32_TOLERANCE);
+                    if (g.forwardTile().isPresent()) {
+                        // The warp-per-query fp16 forward stays: the fallback for wide windows.
+                        out.poison();
+                        lse.poison();
+                        launcher.forwardPerQuery(g, dq.address, dk.address, dv.address, out.address, lse.address,
+                                scale);
+                        compare(g + " per-query out", out.download(precision), ref.out(), tolerance(precision));
+                        compare(g + " per-query lse", lse.download(Precision.F32), ref.lse(), F32_TOLERANCE);
+                    }
                 }
             }
         }
