@@ -44,4 +44,32 @@ class Conv2dTest {
             }
         }
     }
+
+    /** Where the native backward is used, its gradients equal im2col's (which the NaN test guards). */
+    @ParameterizedTest(name = "{0}->{1}, k{2}, stride {3}, pad {4}")
+    @CsvSource({"3,32,3,1,1", "32,3,3,1,1", "32,32,3,1,1", "16,16,3,1,1", "16,64,1,1,0", "64,64,3,2,0", "32,16,1,1,0"})
+    void nativeGradientsEqualIm2col(int in, int out, int kernel, int stride, int pad) {
+        for (int seed = 0; seed < 5; seed++) {
+            try (NDManager m = Torch.newManager(); StateDict sd = new StateDict(m.newSubManager(), "test")) {
+                Conv2d conv = new Conv2d(new InitParams(sd, seed).root(), in, out, kernel, stride, pad);
+                sd.tensors().values().forEach(t -> t.setRequiresGradient(true));
+                NDArray x = m.randomNormal(new Shape(3, in, 10, 10));
+                x.setRequiresGradient(true);
+                NDArray[] grads = new NDArray[4];
+                for (int path = 0; path < 2; path++) {
+                    try (NDScope scope = new NDScope(); GradientCollector gc = Torch.engine().newGradientCollector()) {
+                        scope.suppressNotUsedWarning();
+                        NDArray y = path == 0 ? conv.forward(x) : conv.im2col(x);
+                        gc.backward(y.mul(y.sin()).sum());
+                    }
+                    grads[2 * path] = x.getGradient().duplicate();
+                    grads[2 * path + 1] = sd.get("weight").getGradient().duplicate();
+                    x.getGradient().set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+                    sd.tensors().values().forEach(t -> t.getGradient().set(new ai.djl.ndarray.index.NDIndex("..."), 0f));
+                }
+                Tolerance.assertClose(grads[0], grads[2], 1e-5, "input gradient, seed " + seed);
+                Tolerance.assertClose(grads[1], grads[3], 1e-5, "weight gradient, seed " + seed);
+            }
+        }
+    }
 }
