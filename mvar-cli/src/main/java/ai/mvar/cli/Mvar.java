@@ -74,6 +74,11 @@ public final class Mvar implements Callable<Integer> {
         if (System.getProperty(key) == null) {
             System.setProperty(key, verbose ? "info" : "warn");
         }
+        if (!verbose) {
+            // The engine's start-up notes (GPU probing, thread counts) and the CUDA kernel fallback are not the user's concern.
+            System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "error");
+            System.setProperty("org.slf4j.simpleLogger.log.ai.mvar.cuda", "error");
+        }
         System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
         System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
         System.setProperty("org.slf4j.simpleLogger.showLogName", "false");
