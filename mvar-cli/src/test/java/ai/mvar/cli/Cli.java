@@ -40,7 +40,8 @@ final class Cli {
             assertEquals(code, exit, () -> "stderr:\n" + err);
             assertEquals(1, errLines().size(), () -> "expected one line on stderr, got:\n" + err);
             String line = errLines().get(0);
-            assertTrue(line.startsWith("mvar " + command + ": error: "), line);
+            String prefix = command.isEmpty() ? "mvar: error: " : "mvar " + command + ": error: ";
+            assertTrue(line.startsWith(prefix), line);
             assertTrue(line.contains(text), () -> "'" + text + "' not in: " + line);
             return this;
         }
