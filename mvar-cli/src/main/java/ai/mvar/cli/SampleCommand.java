@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         header = "Generate images: a labelled grid and one PNG per image.",
         description = {
-            "Generates images of the given classes and writes a labelled grid (<out>/grid.png) and one PNG per image (<out>/<class index>-<class name>-seed<k>.png). Without --model/--tokenizer it uses the bundled Fashion-MNIST model (models/fashion-mnist/); sampling settings default to the preset's."
+            "Generates images of the given classes and writes a labelled grid, <out>/grid.png, and one PNG per image, <out>/<class index>-<class name>-seed<k>.png. Without --model/--tokenizer it uses the bundled Fashion-MNIST model (models/fashion-mnist/); sampling settings default to the preset's."
         },
         footerHeading = "%nExamples:%n",
         footer = {
