@@ -1,51 +1,41 @@
 package ai.mvar.cli;
 
 import ai.djl.ndarray.NDManager;
+import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.LrSchedule;
 import ai.mvar.train.TrainingLoop;
-import ai.mvar.train.data.FashionMnist;
+import ai.mvar.train.data.Datasets;
 import ai.mvar.train.data.ImageDataset;
 import ai.mvar.train.tokenizer.TokenizerJob;
 import ai.mvar.train.tokenizer.TokenizerTrainer;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train-tokenizer", mixinStandardHelpOptions = true,
-        description = "Trains the multi-scale VQ tokenizer: reconstruction + VQ commitment loss with the straight-through"
-                + " estimator, per-scale codebook usage logged, dead codes re-seeded from recent encoder outputs."
-                + " Kill it at any time; the same command resumes from the newest checkpoint in --out.",
-        footer = {"", "Example:", "  ./mvar train-tokenizer --preset fashion-mnist --data fashion-mnist --out runs/fm-tokenizer"})
+        description = {"Trains the multi-scale VQ tokenizer: reconstruction + VQ commitment loss with the straight-through"
+                + " estimator, per-scale codebook usage logged, dead codes re-seeded from recent encoder outputs.",
+                "Writes <out>/checkpoints/, metrics.jsonl, loss.png and, at the end, <out>/tokenizer.safetensors."
+                + " Kill it at any time: the same command resumes from the newest checkpoint in --out."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ./mvar train-tokenizer --preset fashion-mnist --out runs/fm-tokenizer",
+                "  ./mvar train-tokenizer --preset my.json --data /data/imagenet/train --steps 100000 --batch 64 --out runs/tok"})
 final class TrainTokenizerCommand implements Callable<Integer> {
-    @Option(names = "--preset", required = true, description = "preset name (configs/<name>.json) or JSON file")
-    String preset;
+    @Mixin
+    PresetOption preset;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist",
-            description = "'fashion-mnist' (idx files in /usr/share/datasets/fashion-mnist) or an ImageNet-layout folder")
+    @Mixin
+    TrainingOptions training;
+
+    @Option(names = "--data", defaultValue = Datasets.FASHION_MNIST, paramLabel = "<source>",
+            description = "'fashion-mnist' (/usr/share/datasets/fashion-mnist), 'fashion-mnist:<dir>' or an ImageNet-layout folder")
     String data;
-
-    @Option(names = "--out", required = true, description = "run folder: checkpoints/, metrics.jsonl, loss.png")
-    Path out;
-
-    @Option(names = "--steps", defaultValue = "3000", description = "training iterations (default ${DEFAULT-VALUE})")
-    long steps;
-
-    @Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate (default ${DEFAULT-VALUE})")
-    double lr;
-
-    @Option(names = "--warmup", defaultValue = "100", description = "warm-up iterations (default ${DEFAULT-VALUE})")
-    long warmup;
-
-    @Option(names = "--lr-schedule", defaultValue = "COSINE", description = "LIN0 or COSINE (default ${DEFAULT-VALUE})")
-    LrSchedule.Shape schedule;
 
     @Option(names = "--reconstruction", defaultValue = "L2", description = "L2 or L1 pixel loss (default ${DEFAULT-VALUE})")
     TokenizerTrainer.Reconstruction reconstruction;
@@ -54,33 +44,22 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             description = "re-seed codes unused for this many steps; 0 never (default ${DEFAULT-VALUE})")
     int reseedEvery;
 
-    @Option(names = "--no-flip", description = "no random horizontal flips")
-    boolean noFlip;
-
-    @Option(names = "--seed", defaultValue = "0", description = "seeds initialisation, data order and re-seeding")
-    long seed;
-
-    @Option(names = "--checkpoint-every", defaultValue = "200", description = "default ${DEFAULT-VALUE}")
-    int checkpointEvery;
-
-    @Option(names = "--keep", defaultValue = "3", description = "checkpoints kept (default ${DEFAULT-VALUE})")
-    int keep;
-
     @Override
     public Integer call() throws Exception {
-        Preset p = Presets.resolve(preset);
-        ImageDataset dataset = DataSets.open(data, FashionMnist.Split.TRAIN, p.tokenizer().imageSize());
-        TokenizerTrainer.Config config = TokenizerTrainer.Config.defaults(seed).withReseedEvery(reseedEvery)
+        Preset p = preset.require();
+        ImageDataset dataset = Datasets.open(data, Datasets.Split.TRAIN, p.tokenizer().imageSize());
+        TokenizerTrainer.Config config = TokenizerTrainer.Config.defaults(training.seed).withReseedEvery(reseedEvery)
                 .withReconstruction(reconstruction);
+        Path out = training.out;
         try (NDManager m = Torch.newManager();
-                VqVae vae = VqVae.random(p.tokenizer(), m, seed);
+                VqVae vae = VqVae.random(p.tokenizer(), m, training.seed);
                 TokenizerTrainer trainer = new TokenizerTrainer(vae, config)) {
-            TokenizerJob job = new TokenizerJob(trainer, dataset, batch, seed, !noFlip, m);
-            TrainingLoop.Options options = new TrainingLoop.Options(steps, LrSchedule.of(schedule, lr, warmup, steps),
-                    checkpointEvery, keep, 50);
-            Files.createDirectories(out);
-            TrainingLoop.Result r = TrainingLoop.run(job, options, out, "tokenizer " + p.name(), m);
-            System.out.println("trained " + r.step() + " steps; checkpoint " + r.lastCheckpoint() + ", curves " + r.plot());
+            TokenizerJob job = new TokenizerJob(trainer, dataset, training.batch, training.seed, !training.noFlip, m);
+            TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), out, "tokenizer " + p.name(), m);
+            Path model = out.resolve("tokenizer.safetensors");
+            ModelFile.write(model, ModelFile.Kind.TOKENIZER, p, null, vae.weights().tensors(),
+                    Map.of("steps", Long.toString(r.step()), "data", data));
+            System.out.println("tokenizer: " + model + " (" + r.step() + " steps); curves " + r.plot());
         }
         return 0;
     }

@@ -3,11 +3,13 @@ package ai.mvar.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.attention.AttentionPattern;
 import ai.mvar.attention.GatheredNeighbourhoodKernel;
 import ai.mvar.attention.MaskedNeighbourhoodKernel;
 import ai.mvar.attention.NeighbourhoodKernel;
+import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
@@ -28,7 +30,11 @@ import java.util.Arrays;
  *   <li>{@code attention <neighbourhood|dense> <side> <k> <batch> <heads> <headDim> <reps>}: one
  *       neighbourhood attention on a side x side map, or the same pattern as a dense masked attention;
  *   <li>{@code sample <VAR|MVAR> <depth> <batch> <reps> <patch_nums,...>}: token generation with
- *       random weights, width 64 depth, V 4096, Cvae 32, cfg 1.5, top-k 900, top-p 0.96.
+ *       random weights, width 64 depth, V 4096, Cvae 32, cfg 1.5, top-k 900, top-p 0.96;
+ *   <li>{@code preset <VAR|MVAR> <preset.json> <batch> <reps> <cfg> <topK> <topP> <depth|0> [tokenizer model]}:
+ *       token generation for a preset (depth overridden unless 0), with the weights of the two model
+ *       files or, without them, random weights (the tokenizer's encoder and decoder then shrink to
+ *       one level: generation uses only its quantizer).
  * </ul>
  */
 public final class Probe {
@@ -44,6 +50,13 @@ public final class Probe {
             case "sample":
                 m = sample(Mode.valueOf(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
                         Integer.parseInt(args[4]), patchNums(args[5]));
+                break;
+            case "preset":
+                m = preset(Mode.valueOf(args[1]), java.nio.file.Path.of(args[2]), Integer.parseInt(args[3]),
+                        Integer.parseInt(args[4]), Double.parseDouble(args[5]), Integer.parseInt(args[6]),
+                        Double.parseDouble(args[7]), Integer.parseInt(args[8]),
+                        args.length > 10 ? java.nio.file.Path.of(args[9]) : null,
+                        args.length > 10 ? java.nio.file.Path.of(args[10]) : null);
                 break;
             default:
                 throw new IllegalArgumentException("unknown probe task " + args[0]);
@@ -85,6 +98,49 @@ public final class Probe {
                 }
             });
         }
+    }
+
+    private static Measurement preset(Mode mode, java.nio.file.Path presetFile, int batch, int reps, double cfg,
+            int topK, double topP, int depth, java.nio.file.Path tokenizerFile, java.nio.file.Path modelFile) {
+        try (NDManager manager = Torch.newManager()) {
+            ai.mvar.config.Preset preset = ai.mvar.config.PresetJson.read(presetFile);
+            TransformerConfig t = preset.transformer();
+            if (depth > 0) {
+                t = withDepth(t, depth);
+            }
+            VqVaeConfig v = preset.tokenizer();
+            Transformer model;
+            VqVae vae;
+            if (modelFile != null) {
+                vae = ModelFile.read(tokenizerFile, manager, ModelFile.Kind.TOKENIZER, preset).tokenizer();
+                model = ModelFile.read(modelFile, manager, ModelFile.Kind.TRANSFORMER, preset).transformer(DataType.FLOAT32);
+            } else {
+                model = Transformer.random(t, manager, 1);
+                vae = VqVae.random(new VqVaeConfig(v.vocabSize(), v.latentChannels(), 32, new int[] {1}, 1, v.phiCount(),
+                        v.phiRatio(), v.schedule()), manager, 2);
+            }
+            try (model; vae) {
+                Sampler sampler = new Sampler(model, vae);
+                long[] labels = new long[batch];
+                for (int i = 0; i < batch; i++) {
+                    labels[i] = i % t.classes();
+                }
+                SamplingOptions options = new SamplingOptions(mode, cfg, topK, topP, 7);
+                return measure(reps, () -> {
+                    try (NDManager run = manager.newSubManager()) {
+                        sampler.generate(run.create(labels), options, s -> {}).close();
+                    }
+                });
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The same transformer with another depth (width, heads and everything else unchanged). */
+    public static TransformerConfig withDepth(TransformerConfig t, int depth) {
+        return new TransformerConfig(depth, t.width(), t.heads(), t.vocabSize(), t.classes(), t.latentChannels(),
+                t.schedule(), t.refineStep(), t.kernelSize(), t.attnL2Norm(), t.mlpRatio());
     }
 
     /** The first run measures peak memory (cold), the next {@code reps} the median time. */

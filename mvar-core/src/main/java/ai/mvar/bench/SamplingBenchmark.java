@@ -51,6 +51,53 @@ public final class SamplingBenchmark {
         return sb.toString();
     }
 
+    /**
+     * MVAR against VAR for a preset: medians over {@code rounds} rounds (each mode in a fresh JVM per
+     * round, order alternating) of the probes' median time and cold peak memory.
+     *
+     * @param depth transformer depth override, 0 for the preset's
+     * @param tokenizer tokenizer model file, or null (with {@code model} null) for random weights
+     * @param model transformer model file, or null for random weights
+     */
+    public static Comparison comparePreset(java.nio.file.Path presetJson, int batch, int rounds, int reps, double cfg,
+            int topK, double topP, int depth, java.nio.file.Path tokenizer, java.nio.file.Path model,
+            java.util.function.Consumer<String> progress) {
+        List<Measurement> var = new ArrayList<>();
+        List<Measurement> mvar = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            Mode[] order = r % 2 == 0 ? new Mode[] {Mode.VAR, Mode.MVAR} : new Mode[] {Mode.MVAR, Mode.VAR};
+            for (Mode mode : order) {
+                progress.accept("round " + (r + 1) + "/" + rounds + ": " + mode);
+                List<String> args = new ArrayList<>(List.of("preset", mode.name(), presetJson.toString(),
+                        String.valueOf(batch), String.valueOf(reps), String.valueOf(cfg), String.valueOf(topK),
+                        String.valueOf(topP), String.valueOf(depth)));
+                if (model != null) {
+                    args.add(tokenizer.toString());
+                    args.add(model.toString());
+                }
+                (mode == Mode.VAR ? var : mvar).add(ForkedProbe.run(args));
+            }
+        }
+        return new Comparison(medianOf(var), medianOf(mvar));
+    }
+
+    /** VAR's and MVAR's median time per batch and peak memory. */
+    public record Comparison(Measurement var, Measurement mvar) {
+        public double timeRatio() {
+            return mvar.medianMillis() / var.medianMillis();
+        }
+
+        public double memoryRatio() {
+            return (double) mvar.peakBytes() / var.peakBytes();
+        }
+    }
+
+    private static Measurement medianOf(List<Measurement> ms) {
+        double millis = median(ms.stream().mapToDouble(Measurement::medianMillis).toArray());
+        double bytes = median(ms.stream().mapToDouble(m -> (double) m.peakBytes()).toArray());
+        return new Measurement(millis, Math.round(bytes));
+    }
+
     private static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);

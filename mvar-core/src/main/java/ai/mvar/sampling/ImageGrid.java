@@ -94,6 +94,30 @@ public final class ImageGrid {
         return grid;
     }
 
+    /**
+     * Each image enlarged {@code factor} times with nearest-neighbour sampling, so small images (28 px
+     * Fashion-MNIST) stay sharp and leave room for a readable caption in a grid.
+     */
+    public static List<BufferedImage> enlarge(List<BufferedImage> images, int factor) {
+        if (factor < 1) {
+            throw new IllegalArgumentException("enlargement factor must be >= 1, got " + factor);
+        }
+        if (factor == 1) {
+            return images;
+        }
+        List<BufferedImage> out = new ArrayList<>(images.size());
+        for (BufferedImage img : images) {
+            BufferedImage big = new BufferedImage(img.getWidth() * factor, img.getHeight() * factor, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < big.getHeight(); y++) {
+                for (int x = 0; x < big.getWidth(); x++) {
+                    big.setRGB(x, y, img.getRGB(x / factor, y / factor));
+                }
+            }
+            out.add(big);
+        }
+        return out;
+    }
+
     /** Writes a PNG atomically: a partly written file never appears under the final name. */
     public static void writePng(BufferedImage image, Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();

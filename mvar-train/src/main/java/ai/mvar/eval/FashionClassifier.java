@@ -3,8 +3,11 @@ package ai.mvar.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import ai.djl.nn.pooling.Pool;
+import ai.mvar.checkpoint.SafeTensorsReader;
+import ai.mvar.checkpoint.SafeTensorsWriter;
 import ai.mvar.nn.Conv2d;
 import ai.mvar.nn.InitParams;
 import ai.mvar.nn.Linear;
@@ -12,7 +15,10 @@ import ai.mvar.nn.ParameterSpec;
 import ai.mvar.nn.Params;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.StateDictParams;
-import ai.djl.ndarray.types.DataType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The evaluator's Fashion-MNIST classifier: two 3x3 convolutions with ReLU and 2x2 max pooling
@@ -50,6 +56,24 @@ public final class FashionClassifier implements AutoCloseable {
         FashionClassifier c = new FashionClassifier(weights, params.root());
         params.verify();
         return c;
+    }
+
+    /** Reads a file written by {@link #save}; every key and shape is checked. */
+    public static FashionClassifier read(Path file, NDManager manager) throws IOException {
+        StateDict weights = SafeTensorsReader.readAll(file, manager.newSubManager());
+        try {
+            return load(weights);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw new IllegalArgumentException(file + " is not a Fashion-MNIST classifier: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the weights atomically as safetensors, with {@code extra} (e.g. the test accuracy) as metadata. */
+    public void save(Path file, Map<String, String> extra) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(extra);
+        meta.put("mvar.kind", "fashion-mnist-classifier");
+        SafeTensorsWriter.write(file, weights, meta);
     }
 
     public static ParameterSpec spec() {

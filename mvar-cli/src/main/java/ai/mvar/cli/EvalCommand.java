@@ -1,0 +1,103 @@
+package ai.mvar.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.mvar.checkpoint.ModelFile;
+import ai.mvar.config.Preset;
+import ai.mvar.eval.FashionClassifier;
+import ai.mvar.eval.FrechetDistance;
+import ai.mvar.eval.SampleEvaluation;
+import ai.mvar.model.Mode;
+import ai.mvar.model.Transformer;
+import ai.mvar.nn.Torch;
+import ai.mvar.sampling.Sampler;
+import ai.mvar.sampling.SamplingOptions;
+import ai.mvar.tokenizer.VqVae;
+import ai.mvar.train.data.Datasets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Scores a Fashion-MNIST generator with the project's classifier: generates --per-class samples of"
+                + " every class and reports (a) class consistency, the share classified as the class they were"
+                + " generated for, and (b) the Fréchet distance between classifier features of the samples and of"
+                + " the 10,000 test images (FID's formula on this classifier's 128 features).",
+                "Defaults: the bundled model and classifier."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ./mvar eval",
+                "  ./mvar eval --model runs/fm-var/var.safetensors --per-class 100"})
+final class EvalCommand implements Callable<Integer> {
+    static final String BUNDLED_CLASSIFIER = Home.BUNDLED_MODEL_DIR + "/classifier.safetensors";
+
+    @Mixin
+    PresetOption preset;
+
+    @Option(names = "--tokenizer", paramLabel = "<file>", description = "default: " + Home.BUNDLED_TOKENIZER)
+    Path tokenizer;
+
+    @Option(names = "--model", paramLabel = "<file>", description = "default: " + Home.BUNDLED_TRANSFORMER)
+    Path model;
+
+    @Option(names = "--classifier", paramLabel = "<file>", description = "default: " + BUNDLED_CLASSIFIER)
+    Path classifier;
+
+    @Option(names = "--per-class", defaultValue = "100", description = "samples per class (default ${DEFAULT-VALUE})")
+    int perClass;
+
+    @Option(names = "--batch", defaultValue = "50", description = "default ${DEFAULT-VALUE}")
+    int batch;
+
+    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--cfg", paramLabel = "<x>", description = "guidance; default: the preset's")
+    Double cfg;
+
+    @Option(names = "--top-k", paramLabel = "<n>", description = "default: the preset's")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "<x>", description = "default: the preset's")
+    Double topP;
+
+    @Option(names = "--mode", description = "MVAR or VAR; default: the mode the model was trained in")
+    Mode mode;
+
+    @Override
+    public Integer call() throws Exception {
+        Path modelFile = ModelFiles.existing(model, Home.BUNDLED_TRANSFORMER, "--model");
+        Path tokenizerFile = ModelFiles.existing(tokenizer, Home.BUNDLED_TOKENIZER, "--tokenizer");
+        Path classifierFile = ModelFiles.existing(classifier, BUNDLED_CLASSIFIER, "--classifier");
+        Preset p = ModelFiles.preset(preset, modelFile, tokenizerFile);
+        if (p.tokenizer().imageSize() != FashionClassifier.SIDE || p.transformer().classes() != FashionClassifier.CLASSES) {
+            throw new IllegalArgumentException("the evaluator judges 28 px Fashion-MNIST images of 10 classes; " + p.name()
+                    + " makes " + p.tokenizer().imageSize() + " px images of " + p.transformer().classes() + " classes");
+        }
+        try (NDManager m = Torch.newManager();
+                ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
+                ModelFile.Loaded modelLoaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
+                VqVae vae = vaeFile.tokenizer();
+                Transformer transformer = modelLoaded.transformer(DataType.FLOAT32);
+                FashionClassifier c = FashionClassifier.read(classifierFile, m)) {
+            Mode mo = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
+            SamplingOptions options = new SamplingOptions(mo, cfg != null ? cfg : p.sampling().cfg(),
+                    topK != null ? topK : p.sampling().topK(), topP != null ? topP : p.sampling().topP(), seed);
+            FrechetDistance.Statistics reference = SampleEvaluation.reference(c,
+                    Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), 500, m);
+            SampleEvaluation.Report r = SampleEvaluation.evaluate(new Sampler(transformer, vae), options,
+                    p.transformer().classes(), perClass, batch, c, reference, m);
+            System.out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s: %d samples%n", modelFile, mo,
+                    options.cfg(), options.topK(), options.topP(), r.samples());
+            System.out.printf(Locale.ROOT, "class consistency  %.4f%n", r.accuracy());
+            System.out.printf(Locale.ROOT, "Fréchet distance   %.3f (classifier features vs the test set)%n", r.frechet());
+            System.out.printf(Locale.ROOT, "generation         %.1f ms per image%n", 1e3 * r.seconds() / r.samples());
+            for (int k = 0; k < r.perClass().length; k++) {
+                System.out.printf(Locale.ROOT, "  %-12s %.3f%n", p.classNames().get(k), r.perClass()[k]);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,47 @@
+package ai.mvar.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code mvar bench} on the tiny preset: both modes in forked JVMs. */
+class BenchCommandTest {
+    @TempDir
+    static Path dir;
+
+    static TinyModel tiny;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        tiny = TinyModel.create(dir);
+    }
+
+    @Test
+    void randomWeights() {
+        Cli.Result r = Cli.run("bench", "--preset", tiny.preset.toString(), "--random", "--batch", "2", "--reps", "1").ok();
+        assertTrue(r.out().contains("| VAR (block-causal, KV cache) |"), r.out());
+        assertTrue(r.out().contains("| MVAR (scale-Markov + neighbourhood) |"), r.out());
+        assertTrue(r.out().matches("(?s).*\\| MVAR / VAR \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\|.*"), r.out());
+    }
+
+    @Test
+    void modelFiles() {
+        Cli.Result r = Cli.run("bench", "--tokenizer", tiny.tokenizer.toString(), "--model", tiny.transformer.toString(),
+                "--reps", "1").ok();
+        assertTrue(r.out().contains("weights of " + tiny.transformer), r.out());
+        assertTrue(r.out().contains("| MVAR / VAR |"), r.out());
+    }
+
+    @Test
+    void errors() {
+        Cli.run("bench", "--preset", tiny.preset.toString()).failsWithOneLine(2, "bench", "--random");
+        Cli.run("bench", "--random").failsWithOneLine(2, "bench", "missing --preset");
+        Cli.run("bench", "--model", tiny.transformer.toString(), "--tokenizer", tiny.tokenizer.toString(), "--depth", "3")
+                .failsWithOneLine(2, "bench", "--depth");
+        Cli.run("bench", "--model", dir.resolve("gone.safetensors").toString(), "--tokenizer", tiny.tokenizer.toString())
+                .failsWithOneLine(1, "bench", "gone.safetensors");
+    }
+}

@@ -1,0 +1,156 @@
+package ai.mvar.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code mvar sample} end to end on a tiny random model. */
+class SampleCommandTest {
+    @TempDir
+    static Path dir;
+
+    static TinyModel tiny;
+
+    @BeforeAll
+    static void models() throws Exception {
+        tiny = TinyModel.create(dir);
+    }
+
+    private static String[] sample(Path out, String... more) {
+        return Stream.concat(Stream.of("sample", "--tokenizer", tiny.tokenizer.toString(), "--model",
+                tiny.transformer.toString(), "--out", out.toString()), Stream.of(more)).toArray(String[]::new);
+    }
+
+    @Test
+    void writesALabelledGridAndOnePngPerImage() throws Exception {
+        Path out = dir.resolve("all");
+        Cli.Result r = Cli.run(sample(out, "--per-class", "2", "--batch", "2", "--seed", "5")).ok();
+        for (String cls : List.of("0-cat", "1-dog", "2-dolphin")) {
+            for (int seed : new int[] {5, 6}) {
+                Path png = out.resolve(cls + "-seed" + seed + ".png");
+                assertTrue(r.out().contains(png.toString()), r.out());
+                BufferedImage img = ImageIO.read(png.toFile());
+                assertNotNull(img, png.toString());
+                assertEquals(16, img.getWidth());
+                assertEquals(16, img.getHeight());
+            }
+        }
+        BufferedImage grid = ImageIO.read(out.resolve("grid.png").toFile());
+        assertNotNull(grid);
+        // 3 rows (classes) x 2 columns (seeds) of enlarged 16 px tiles (x6 = 96 px) with captions.
+        assertTrue(grid.getWidth() >= 2 * 96 && grid.getWidth() < 3 * 96, "grid width " + grid.getWidth());
+        assertTrue(grid.getHeight() >= 3 * 96, "grid height " + grid.getHeight());
+        try (Stream<Path> files = Files.list(out)) {
+            assertEquals(7, files.filter(f -> f.toString().endsWith(".png")).count());
+        }
+    }
+
+    @Test
+    void classesByNameAndIndexInVarMode() throws Exception {
+        Path out = dir.resolve("named");
+        Cli.Result r = Cli.run(sample(out, "--classes", "DOLPHIN,0", "--mode", "var", "--cfg", "1", "--top-k", "5")).ok();
+        assertTrue(r.out().contains("VAR"), r.out());
+        assertTrue(Files.exists(out.resolve("2-dolphin-seed0.png")));
+        assertTrue(Files.exists(out.resolve("0-cat-seed0.png")));
+        assertTrue(Files.exists(out.resolve("grid.png")));
+        assertEquals(false, Files.exists(out.resolve("1-dog-seed0.png")));
+    }
+
+    @Test
+    void sameSeedSameImages() throws Exception {
+        Cli.run(sample(dir.resolve("a"), "--classes", "dog")).ok();
+        Cli.run(sample(dir.resolve("b"), "--classes", "dog")).ok();
+        assertEquals(-1, Files.mismatch(dir.resolve("a/1-dog-seed0.png"), dir.resolve("b/1-dog-seed0.png")));
+    }
+
+    @Test
+    void unknownAndAmbiguousClassesAreUsageErrors() {
+        Cli.run(sample(dir.resolve("x"), "--classes", "zebra")).failsWithOneLine(2, "sample", "unknown class 'zebra'");
+        Cli.run(sample(dir.resolve("x"), "--classes", "do")).failsWithOneLine(2, "sample", "ambiguous");
+        Cli.run(sample(dir.resolve("x"), "--classes", "7")).failsWithOneLine(2, "sample", "out of range");
+        Cli.run(sample(dir.resolve("x"), "--classes", "zebra", "--verbose")).failsWithStackTrace();
+    }
+
+    @Test
+    void checkpointThatDoesNotFitThePreset() throws Exception {
+        // A plain file (no metadata) of another width, loaded with the tiny preset: shapes are compared.
+        Path plain = TinyModel.plainTransformer(dir.resolve("wide-plain.safetensors"), TinyModel.wider());
+        Cli.run("sample", "--preset", tiny.preset.toString(), "--tokenizer", tiny.tokenizer.toString(), "--model",
+                plain.toString(), "--out", dir.resolve("x").toString())
+                .failsWithOneLine(1, "sample", "do not fit the model");
+        Cli.run("sample", "--preset", tiny.preset.toString(), "--tokenizer", tiny.tokenizer.toString(), "--model",
+                plain.toString(), "--out", dir.resolve("x").toString(), "--verbose")
+                .failsWithStackTrace();
+        // A model file of the tiny preset asked to sample with another preset: the stored sizes disagree.
+        Path widerPreset = dir.resolve("wider.json");
+        Files.writeString(widerPreset, ai.mvar.config.PresetJson.toJson(TinyModel.wider()));
+        Cli.run("sample", "--preset", widerPreset.toString(), "--tokenizer", tiny.tokenizer.toString(), "--model",
+                tiny.transformer.toString(), "--out", dir.resolve("x").toString())
+                .failsWithOneLine(1, "sample", "does not fit preset");
+        // Plain files without --preset: the tokenizer's stored preset is the only description, and it does not fit.
+        Cli.run("sample", "--tokenizer", tiny.tokenizer.toString(), "--model", plain.toString(), "--out",
+                dir.resolve("x").toString()).failsWithOneLine(1, "sample", "do not fit the model");
+        Path plainTokenizer = TinyModel.plainTokenizer(dir.resolve("tok-plain.safetensors"), tiny.config);
+        Cli.run("sample", "--tokenizer", plainTokenizer.toString(), "--model", plain.toString(), "--out",
+                dir.resolve("x").toString()).failsWithOneLine(1, "sample", "pass --preset");
+    }
+
+    @Test
+    void missingFiles() {
+        Cli.run("sample", "--tokenizer", tiny.tokenizer.toString(), "--model", dir.resolve("nope.safetensors").toString())
+                .failsWithOneLine(1, "sample", "nope.safetensors: --model file not found");
+        Cli.run("sample", "--preset", dir.resolve("missing.json").toString(), "--tokenizer", tiny.tokenizer.toString(),
+                "--model", tiny.transformer.toString()).failsWithOneLine(1, "sample", "missing.json");
+        Cli.run("sample", "--preset", "no-such-preset", "--tokenizer", tiny.tokenizer.toString(),
+                "--model", tiny.transformer.toString()).failsWithOneLine(1, "sample", "no preset named 'no-such-preset'");
+    }
+
+    @Test
+    void theBundledModelIsNamedWhenMissing(@TempDir Path emptyHome) {
+        String before = System.getProperty(Home.PROPERTY, Cli.REPO.toString());
+        System.setProperty(Home.PROPERTY, emptyHome.toString());
+        try {
+            Cli.Result r = Cli.run("sample");
+            r.failsWithOneLine(1, "sample", "models/fashion-mnist/mvar.safetensors");
+            assertTrue(r.err().contains("--model <file> and --tokenizer <file>"), r.err());
+        } finally {
+            System.setProperty(Home.PROPERTY, before);
+        }
+    }
+
+    @Test
+    void unreadablePresetJson() throws Exception {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{ \"name\": \"bad\", \"tokenizer\": [1, 2");
+        Cli.run(sample(dir.resolve("x"), "--preset", bad.toString())).failsWithOneLine(1, "sample", "bad.json");
+        Path unknownKey = dir.resolve("unknown-key.json");
+        Files.writeString(unknownKey, TinyModel.JSON.replace("\"depth\"", "\"depht\""));
+        Cli.run(sample(dir.resolve("x"), "--preset", unknownKey.toString()))
+                .failsWithOneLine(1, "sample", "transformer.depht");
+    }
+
+    @Test
+    void badOptionValuesAreUsageErrors() {
+        Cli.run(sample(dir.resolve("x"), "--batch", "0")).failsWithOneLine(2, "sample", "--batch");
+        Cli.run(sample(dir.resolve("x"), "--top-p", "1.5")).failsWithOneLine(2, "sample", "top-p");
+        Cli.run(sample(dir.resolve("x"), "--mode", "fast")).failsWithOneLine(2, "sample", "--mode");
+        Cli.run(sample(dir.resolve("x"), "--device", "tpu")).failsWithOneLine(2, "sample", "unknown device 'tpu'");
+    }
+
+    @Test
+    void slugs() {
+        assertEquals("t-shirt-top", SampleCommand.slug("T-shirt/top"));
+        assertEquals("ankle-boot", SampleCommand.slug("Ankle boot"));
+        assertEquals("class", SampleCommand.slug("//"));
+    }
+}
