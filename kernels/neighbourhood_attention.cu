@@ -24,7 +24,6 @@
 // below): na_fwd_tc_f16_d<D>(q, k, v, o, lse, p, ks, scale, tr, tc, kcap), for ke <= 13.
 // The warp-per-query kernels stay for fp32, for the backward passes and for wider windows.
 #include <cuda_fp16.h>
-#include <mma.h>
 
 namespace {
 
@@ -104,14 +103,6 @@ __device__ __forceinline__ float warp_sum(float s) {
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) {
         s += __shfl_xor_sync(0xffffffffu, s, off);
-    }
-    return s;
-}
-
-__device__ __forceinline__ float warp_max(float s) {
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) {
-        s = fmaxf(s, __shfl_xor_sync(0xffffffffu, s, off));
     }
     return s;
 }
@@ -264,34 +255,35 @@ __device__ void bwd_dkdv(const T* __restrict__ q, const T* __restrict__ k, const
 
 
 // ---------------------------------------------------------------------------------------------
-// Tiled tensor-core forward (fp16 storage, fp32 accumulation).
+// Tiled tensor-core forward (fp16 storage, fp32 accumulation), FlashAttention-style.
 //
 // One block per (slice, tile of tr x tc queries). The keys any query of the tile can see form a
 // rectangle: rows window_start(first row) .. window_start(last row) + ke - 1 (window_start is
 // non-decreasing and grows by at most one per row), at most tr + ke - 1 rows, same for columns.
-// The block stages that rectangle of K (then V), and the tile's queries, in shared memory and
-// computes S = Q K^T for every (query, rectangle key) pair with wmma 16x16x16 fragments; each
-// query then keeps only the ke x ke scores of its own window (the others never enter the
-// softmax and get weight 0), and O = P V runs on tensor cores again.
+// The block copies that rectangle of K and of V (krn x kcn keys, row-major, zero rows up to a
+// multiple of 16) to shared memory once, with cp.async; nothing else is shared.
 //
-// Warps: warp w owns query rows [16w, 16w + 16) of the tile (row m is query
-// (m / qcn, m % qcn) of the tile, rows >= tr * tc are zero padding), so S, the softmax and O of
-// a row never leave the warp: the only block barriers are around the K and V loads.
+// Warp w owns the tile's queries [16w, 16w + 16) (query m is (m / qcn, m % qcn) of the tile; rows
+// past the tile repeat its last query and are never stored) and works alone after the one block
+// barrier: its queries' windows all lie in rectangle rows window_start(its first map row) ..
+// window_start(its last map row) + ke - 1, a contiguous range of rectangle keys, which it walks in
+// chunks of 16 keys. Per chunk, with mma.sync m16n8k16 (fp16 in, fp32 accumulate):
+//   S = Q K^T (16 x 16, in registers: lane holds rows g = lane / 4 and g + 8, keys 2 (lane % 4) + {0, 1}
+//   of each 8-key half), keys outside a query's own window set to -inf (the exact window rule:
+//   key row and column within ke of the window start, computed per key), an online softmax per
+//   row in fp32 (a row's 16 scores live in the 4 lanes of a quad: two shuffles), and O += P V
+//   with P rounded to fp16 straight from the S registers (the accumulator layout of two m16n8
+//   tiles is the A-operand layout of one m16n8k16) and V read transposed by ldmatrix.
+// O (fp32 registers) is normalised at the end, staged through the warp's own Q rows in shared
+// memory and written as 16-byte stores; lse from the row's maximum and sum.
 //
-// Shared memory (dynamic, bytes), with M = 16 * warps queries and kcap >= the padded key count
-// of every tile (both chosen by NaGeometry/NaTile on the host, which sizes the launch by the same
-// formula):
-//   Q      M    x (D + 8) fp16      16-byte row padding staggers the banks for wmma loads
-//   K, V   kcap x (D + 8) fp16      K, then V once every warp has finished S (zero rows pad the
-//                                   keys up to a multiple of 16: weight 0 times 0, never NaN)
-//   S      M    x (kcap + 4) fp32   scores; each row is overwritten in place by its fp16 P row,
-//                                   then its first 16 x 16 floats stage the warp's output tiles
+// Shared memory (dynamic, bytes), kcap >= the padded key count of every tile and M = 16 * warps
+// (both chosen by NaTile on the host, which sizes the launch by the same formula):
+//   K, V   kcap x (D + 8) fp16 each     16-byte row padding: ldmatrix rows hit distinct banks
+//   Q      M    x (D + 8) fp16          warp w's 16 rows, later its output tile
 // ---------------------------------------------------------------------------------------------
 
-constexpr int TC_MAX_WINDOW = 13;                                           // largest ke
-constexpr int TC_WINDOW_SLOTS = (TC_MAX_WINDOW * TC_MAX_WINDOW + 31) / 32;  // window keys per lane
-constexpr int TC_PAD_H = 8;                                                 // fp16 row padding
-constexpr int TC_PAD_F = 4;                                                 // fp32 row padding
+constexpr int TC_PAD_H = 8;  // fp16 row padding
 
 // 16-byte asynchronous global-to-shared copy (sm_80+): no register staging, many in flight.
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
@@ -301,6 +293,34 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
 
 __device__ __forceinline__ void cp_async_wait_all() {
     asm volatile("cp.async.wait_all;\n" ::: "memory");
+}
+
+// Four 8x8 fp16 matrices from shared memory; lane l gives the address of row l % 8 of matrix
+// l / 8. Plain: lane t receives (row t / 4, columns 2 (t % 4) + {0, 1}) of each; .trans: the
+// transposed element pair, (rows 2 (t % 4) + {0, 1}, column t / 4).
+__device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const __half* p) {
+    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
+
+__device__ __forceinline__ void ldsm_x4_trans(unsigned (&r)[4], const __half* p) {
+    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
+
+// c += a b for a 16x16 fp16 A (row-major fragment), a 16x8 fp16 B (column-major), fp32 C.
+__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, "
+                 "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ unsigned pack_half2(float lo, float hi) {
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<unsigned*>(&h);
 }
 
 // Starts copying a rows x cols rectangle of map tokens, top-left token `first`, into consecutive
@@ -333,24 +353,22 @@ template <int D>
 __device__ void fwd_tc(const __half* __restrict__ q, const __half* __restrict__ k,
                        const __half* __restrict__ v, __half* __restrict__ o, float* __restrict__ lse,
                        int p, int ks, float scale, int tr, int tc, int kcap) {
-    using namespace nvcuda;
     constexpr int LD = D + TC_PAD_H;
-    constexpr int KD = D / 16;
+    constexpr int CH = D / 8;   // 16-byte chunks per row
+    constexpr int KD = D / 16;  // k-steps of Q K^T, and 16-column pairs of O
     extern __shared__ __align__(128) unsigned char smem[];
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
-    const int lds = kcap + TC_PAD_F;
-    __half* sq = reinterpret_cast<__half*>(smem);
-    __half* skv = sq + (blockDim.x >> 5) * 16 * LD;
-    float* ss = reinterpret_cast<float*>(skv + kcap * LD);
+    __half* sk = reinterpret_cast<__half*>(smem);
+    __half* sv = sk + kcap * LD;
+    __half* sq = sv + kcap * LD + warp * 16 * LD;  // this warp's 16 rows
 
     // This block's slice and query tile (tiles row-major over the map, slices outermost).
     const int n = p * p;
     const int tiles_c = (p + tc - 1) / tc;
     const int per_slice = (p + tr - 1) / tr * tiles_c;
-    const int block = blockIdx.x;
-    const long long slice = block / per_slice;
-    const int tile = block % per_slice;
+    const long long slice = blockIdx.x / per_slice;
+    const int tile = blockIdx.x % per_slice;
     const int qr0 = tile / tiles_c * tr;
     const int qc0 = tile % tiles_c * tc;
     const int qcn = min(tc, p - qc0);
@@ -362,133 +380,140 @@ __device__ void fwd_tc(const __half* __restrict__ q, const __half* __restrict__ 
     const int krn = window_start(qr0 + nq / qcn - 1, p, ks) + ke - kr0;
     const int kcn = window_start(qc0 + qcn - 1, p, ks) + ke - kc0;
     const int nk = krn * kcn;
-    const int nkp = (nk + 15) & ~15;
     const long long base = slice * n * D;
 
-    load_rect<D>(sq, q + base, qr0 * p + qc0, nq / qcn, qcn, p);
-    zero_rows<D>(sq, nq, (blockDim.x >> 5) * 16);
-    load_rect<D>(skv, k + base, kr0 * p + kc0, krn, kcn, p);
-    zero_rows<D>(skv, nk, nkp);
-    cp_async_wait_all();
-    __syncthreads();
-
-    // Warps whose 16 rows are all padding (edge tiles) only help with the loads.
-    const bool active = warp * 16 < nq;
-    float* srows = ss + warp * 16 * lds;
-    if (active) {
-        // S = Q K^T: K^T as a col-major matrix_b is K row-major, so no transpose is stored.
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a[KD];
-#pragma unroll
-        for (int kk = 0; kk < KD; ++kk) wmma::load_matrix_sync(a[kk], sq + warp * 16 * LD + kk * 16, LD);
-        for (int j = 0; j < nkp; j += 16) {
-            wmma::fragment<wmma::accumulator, 16, 16, 16, float> s;
-            wmma::fill_fragment(s, 0.f);
-#pragma unroll
-            for (int kk = 0; kk < KD; ++kk) {
-                wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> b;
-                wmma::load_matrix_sync(b, skv + j * LD + kk * 16, LD);
-                wmma::mma_sync(s, a[kk], b, s);
-            }
-            wmma::store_matrix_sync(srows + j, s, lds, wmma::mem_row_major);
-        }
+    load_rect<D>(sk, k + base, kr0 * p + kc0, krn, kcn, p);
+    load_rect<D>(sv, v + base, kr0 * p + kc0, krn, kcn, p);
+    // Padding keys are masked out of every window, but their V rows must be finite (0 * NaN).
+    zero_rows<D>(sk, nk, (nk + 15) & ~15);
+    zero_rows<D>(sv, nk, (nk + 15) & ~15);
+    const int m0 = warp * 16;
+    if (m0 >= nq) {  // edge tiles: a warp with no query only helps with the loads
+        cp_async_wait_all();
+        __syncthreads();
+        return;
     }
-    __syncthreads();  // every warp is done with K: V takes its place while the softmax runs
-    load_rect<D>(skv, v + base, kr0 * p + kc0, krn, kcn, p);  // rows nk..nkp stay zero from K
-
-    if (active) {
-        __syncwarp();  // the warp's S rows, stored by all its lanes, are read across lanes
-        // Lane slot i holds window key e = lane + 32 i; its rectangle offset from the window's
-        // first key is the same for every query of the block.
-        const int window = ke * ke;
-        int off[TC_WINDOW_SLOTS];
-#pragma unroll
-        for (int i = 0; i < TC_WINDOW_SLOTS; ++i) {
-            const int e = lane + 32 * i;
-            off[i] = e < window ? e / ke * kcn + e % ke : 0;
-        }
-        const float l2scale = scale * LOG2E;
-        for (int r = 0; r < 16; ++r) {
-            const int m = warp * 16 + r;
-            float* srow = srows + r * lds;
-            __half* prow = reinterpret_cast<__half*>(srow);  // P overwrites the row's scores
-            float x[TC_WINDOW_SLOTS];
-            int first = 0;
-            float inv = 0.f;
-            if (m < nq) {  // warp-uniform
-                const int qr = qr0 + m / qcn;
-                const int qc = qc0 + m % qcn;
-                first = (window_start(qr, p, ks) - kr0) * kcn + window_start(qc, p, ks) - kc0;
-                // Scores in log2 units, as in the warp-per-query kernel.
-                float mx = -INFINITY;
-#pragma unroll
-                for (int i = 0; i < TC_WINDOW_SLOTS; ++i) {
-                    x[i] = lane + 32 * i < window ? srow[first + off[i]] * l2scale : -INFINITY;
-                    mx = fmaxf(mx, x[i]);
-                }
-                mx = warp_max(mx);  // finite: the window holds at least the query's own key
-                float l = 0.f;
-#pragma unroll
-                for (int i = 0; i < TC_WINDOW_SLOTS; ++i) {
-                    x[i] = exp2f(x[i] - mx);  // 0 for the unused slots
-                    l += x[i];
-                }
-                l = warp_sum(l);
-                inv = 1.f / l;
-                if (lse != nullptr && lane == 0) lse[slice * n + qr * p + qc] = (mx + log2f(l)) * LN2;
-            }
-            __syncwarp();  // every lane holds its scores before the row is overwritten
-            for (int i = lane; i < nkp / 8; i += 32) {
-                reinterpret_cast<uint4*>(prow)[i] = make_uint4(0, 0, 0, 0);
-            }
-            __syncwarp();
-            if (m < nq) {
-#pragma unroll
-                for (int i = 0; i < TC_WINDOW_SLOTS; ++i) {
-                    if (lane + 32 * i < window) prow[first + off[i]] = __float2half_rn(x[i] * inv);
-                }
-            }
-        }
+    const int mlast = min(m0 + 15, nq - 1);
+    // Map token of the tile's query m.
+    auto token = [&](int m) { return (qr0 + m / qcn) * p + qc0 + m % qcn; };
+    for (int i = lane; i < 16 * CH; i += 32) {
+        cp_async16(sq + (i / CH) * LD + (i % CH) * 8, q + base + (long long)token(min(m0 + i / CH, mlast)) * D + (i % CH) * 8);
     }
     cp_async_wait_all();
-    __syncthreads();  // V complete (and every P row written, which the warp's own loads need)
+    __syncthreads();  // the only block barrier: K and V are complete
 
-    if (active) {
-        // O = P V; P rows are fp16 with stride 2 * lds halves inside the S rows.
-        wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[KD];
+    const int g = lane >> 2;  // fragment row (and row + 8)
+    const int c2 = 2 * (lane & 3);  // fragment column pair
+    unsigned qa[KD][4];
 #pragma unroll
-        for (int dj = 0; dj < KD; ++dj) wmma::fill_fragment(acc[dj], 0.f);
-        const __half* pw = reinterpret_cast<const __half*>(srows);
-        for (int j = 0; j < nkp; j += 16) {
-            wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> pa;
-            wmma::load_matrix_sync(pa, pw + j, 2 * lds);
+    for (int kk = 0; kk < KD; ++kk) ldsm_x4(qa[kk], sq + (lane & 15) * LD + kk * 16 + (lane >> 4) * 8);
+
+    // Window of the lane's two query rows, as rectangle row and column of its first key.
+    int wr[2], wc[2];
 #pragma unroll
-            for (int dj = 0; dj < KD; ++dj) {
-                wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> vb;
-                wmma::load_matrix_sync(vb, skv + j * LD + dj * 16, LD);
-                wmma::mma_sync(acc[dj], pa, vb, acc[dj]);
+    for (int h = 0; h < 2; ++h) {
+        const int m = min(m0 + g + 8 * h, mlast);
+        wr[h] = window_start(qr0 + m / qcn, p, ks) - kr0;
+        wc[h] = window_start(qc0 + m % qcn, p, ks) - kc0;
+    }
+    // The rectangle keys of the warp's windows, whole chunks of 16.
+    const int jend = (window_start(qr0 + mlast / qcn, p, ks) - kr0 + ke) * kcn;
+    const int jbeg = (window_start(qr0 + m0 / qcn, p, ks) - kr0) * kcn & ~15;
+    // Rectangle row of key j as floor((j + 0.5) / kcn) in fp32: exact, since j + 0.5 is at least
+    // 0.5 from a multiple of kcn and j < 2^12 (NaGeometryTest checks the rounding).
+    const float rkcn = 1.f / kcn;
+    const float l2scale = scale * LOG2E;
+
+    float acc[2 * KD][4];
+#pragma unroll
+    for (int t = 0; t < 2 * KD; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+    float mx[2] = {-INFINITY, -INFINITY};  // running maximum of each row, log2 units
+    float sum[2] = {0.f, 0.f};             // the lane's part of each row's sum
+
+    for (int j0 = jbeg; j0 < jend; j0 += 16) {
+        float s[2][4] = {};
+#pragma unroll
+        for (int kk = 0; kk < KD; ++kk) {
+            unsigned b[4];  // keys j0 + 0..7 and 8..15, head dims 16 kk + 0..7 and 8..15
+            ldsm_x4(b, sk + (j0 + (lane >> 4) * 8 + (lane & 7)) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
+            mma16816(s[0], qa[kk], b[0], b[1]);
+            mma16816(s[1], qa[kk], b[2], b[3]);
+        }
+        // Scale to log2 units and mask: s[t][2h + e] is row g + 8h, key j0 + 8t + c2 + e.
+        float cmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int t = 0; t < 2; ++t) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                const int j = j0 + 8 * t + c2 + e;
+                const int kr = __float2int_rz((j + 0.5f) * rkcn);
+                const int kc = j - kr * kcn;
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const bool in = (unsigned)(kr - wr[h]) < (unsigned)ke && (unsigned)(kc - wc[h]) < (unsigned)ke;
+                    s[t][2 * h + e] = in ? s[t][2 * h + e] * l2scale : -INFINITY;
+                    cmax[h] = fmaxf(cmax[h], s[t][2 * h + e]);
+                }
             }
         }
-        // Each 16 x 16 output tile goes through the warp's first 256 floats (P is consumed):
-        // lane l converts row l / 2, columns 8 (l % 2) .. + 8, and stores them as 16 bytes.
-        const int r = lane >> 1;
-        const int m = warp * 16 + r;
-        const long long dst = m < nq ? base + (long long)((qr0 + m / qcn) * p + qc0 + m % qcn) * D : -1;
-        const float* src = srows + r * 16 + (lane & 1) * 8;
-        __syncwarp();
+        unsigned pa[4];
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            cmax[h] = fmaxf(cmax[h], __shfl_xor_sync(0xffffffffu, cmax[h], 1));
+            cmax[h] = fmaxf(cmax[h], __shfl_xor_sync(0xffffffffu, cmax[h], 2));
+            const float mnew = fmaxf(mx[h], cmax[h]);
+            // -inf while no key of the row's window has been seen: subtract 0 then (all weights 0).
+            const float mref = mnew == -INFINITY ? 0.f : mnew;
+            const float corr = exp2f(mx[h] - mref);
+            mx[h] = mnew;
+            float part = 0.f;
+#pragma unroll
+            for (int t = 0; t < 2; ++t) {
+                s[t][2 * h] = exp2f(s[t][2 * h] - mref);
+                s[t][2 * h + 1] = exp2f(s[t][2 * h + 1] - mref);
+                part += s[t][2 * h] + s[t][2 * h + 1];
+            }
+            sum[h] = sum[h] * corr + part;
+#pragma unroll
+            for (int t = 0; t < 2 * KD; ++t) {
+                acc[t][2 * h] *= corr;
+                acc[t][2 * h + 1] *= corr;
+            }
+        }
+        // The A operand (rows g, g + 8; keys c2 + {0, 1}, then 8 + c2 + {0, 1}) is S's layout.
+        pa[0] = pack_half2(s[0][0], s[0][1]);
+        pa[1] = pack_half2(s[0][2], s[0][3]);
+        pa[2] = pack_half2(s[1][0], s[1][1]);
+        pa[3] = pack_half2(s[1][2], s[1][3]);
 #pragma unroll
         for (int dj = 0; dj < KD; ++dj) {
-            wmma::store_matrix_sync(srows, acc[dj], 16, wmma::mem_row_major);
-            __syncwarp();
-            if (dst >= 0) {
-                const float4 lo = *reinterpret_cast<const float4*>(src);
-                const float4 hi = *reinterpret_cast<const float4*>(src + 4);
-                __half2 h[4] = {__floats2half2_rn(lo.x, lo.y), __floats2half2_rn(lo.z, lo.w),
-                                __floats2half2_rn(hi.x, hi.y), __floats2half2_rn(hi.z, hi.w)};
-                *reinterpret_cast<uint4*>(o + dst + dj * 16 + (lane & 1) * 8) =
-                    *reinterpret_cast<const uint4*>(h);
-            }
-            __syncwarp();
+            unsigned b[4];  // keys j0 + 0..7 and 8..15 of head dims 16 dj + 0..7, then 8..15
+            ldsm_x4_trans(b, sv + (j0 + (lane & 15)) * LD + dj * 16 + (lane >> 4) * 8);
+            mma16816(acc[2 * dj], pa, b[0], b[1]);
+            mma16816(acc[2 * dj + 1], pa, b[2], b[3]);
         }
+    }
+
+    __syncwarp();  // every lane has its Q fragments: the warp's Q rows take the output
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        float l = sum[h];
+        l += __shfl_xor_sync(0xffffffffu, l, 1);
+        l += __shfl_xor_sync(0xffffffffu, l, 2);  // > 0: the window holds the query's own key
+        const float inv = 1.f / l;
+        const int r = g + 8 * h;
+#pragma unroll
+        for (int t = 0; t < 2 * KD; ++t) {
+            *reinterpret_cast<unsigned*>(sq + r * LD + 8 * t + c2) = pack_half2(acc[t][2 * h] * inv, acc[t][2 * h + 1] * inv);
+        }
+        if (lse != nullptr && (lane & 3) == 0 && m0 + r < nq) {
+            lse[slice * n + token(m0 + r)] = (mx[h] + log2f(l)) * LN2;
+        }
+    }
+    __syncwarp();
+    for (int i = lane; i < (mlast - m0 + 1) * CH; i += 32) {
+        *reinterpret_cast<uint4*>(o + base + (long long)token(m0 + i / CH) * D + (i % CH) * 8) =
+            *reinterpret_cast<const uint4*>(sq + (i / CH) * LD + (i % CH) * 8);
     }
 }
 
@@ -518,17 +543,16 @@ NA_ENTRY_POINTS(f16, __half, 32)
 NA_ENTRY_POINTS(f16, __half, 64)
 NA_ENTRY_POINTS(f16, __half, 128)
 
-// Block: 32 * ceil(tr * tc / 16) threads (at most 128); grid: bh * tiles per slice; dynamic
-// shared memory as laid out above fwd_tc. The minimum of three resident blocks per SM is what
-// the shared memory of the common tiles allows anyway; stating it lets ptxas budget 170
-// registers a thread (without it, ptxas 13.0 spills at 64 for D = 64 on sm_90).
-#define NA_TC_ENTRY_POINT(D)                                                                      \
-    extern "C" __global__ void __launch_bounds__(128, 3)                                          \
+// Block: 32 * ceil(tr * tc / 16) threads (at most 256); grid: bh * tiles per slice; dynamic
+// shared memory as laid out above fwd_tc. The launch bound caps the registers (ptxas 13.0: 80 for
+// D = 32 and 64, 128 for D = 128, no spills), so that 24 warps (16 for D = 128) fit an SM.
+#define NA_TC_ENTRY_POINT(D, MIN_BLOCKS)                                                          \
+    extern "C" __global__ void __launch_bounds__(256, MIN_BLOCKS)                                 \
         na_fwd_tc_f16_d##D(const __half* q, const __half* k, const __half* v, __half* o,          \
                            float* lse, int p, int ks, float scale, int tr, int tc, int kcap) {    \
         fwd_tc<D>(q, k, v, o, lse, p, ks, scale, tr, tc, kcap);                                   \
     }
 
-NA_TC_ENTRY_POINT(32)
-NA_TC_ENTRY_POINT(64)
-NA_TC_ENTRY_POINT(128)
+NA_TC_ENTRY_POINT(32, 3)
+NA_TC_ENTRY_POINT(64, 3)
+NA_TC_ENTRY_POINT(128, 2)

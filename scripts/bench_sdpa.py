@@ -39,7 +39,7 @@ def main(argv):
     assert int(mask.sum(1).min()) == min(k, side) ** 2
     masked = time_ms(lambda: F.scaled_dot_product_attention(q, kk, v, attn_mask=mask), iterations)
     dense = time_ms(lambda: F.scaled_dot_product_attention(q, kk, v), iterations)
-    print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}")
+    print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}: map={side}x{side} headDim={d} k={k}")
     print(f"sdpa, window mask  {masked * 1e3:9.1f} us")
     print(f"sdpa, no mask      {dense * 1e3:9.1f} us (dense attention, not equivalent; for scale)")
 

@@ -37,6 +37,12 @@ done
 if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
     echo "== PyTorch scaled_dot_product_attention, equivalent mask"
     python3 "$here/bench_sdpa.py" "$@" || status=1
+    if [[ $# == 0 ]]; then  # NaBenchmark's extra shapes: side headDim k as in EXTRA_SHAPES
+        for shape in "32 64 7" "16 128 7" "8 64 7"; do
+            set -- $shape
+            python3 "$here/bench_sdpa.py" 64 16 "$1" "$2" "$3" f16 50 || status=1
+        done
+    fi
 else
     echo "== no Python with CUDA PyTorch: SDPA comparison not run"
 fi

@@ -104,6 +104,10 @@ public final class CudaModule {
                         JCudaDriver.cuFuncSetAttribute(f,
                                 CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                 NaTile.MAX_SHARED_BYTES);
+                        // All of the unified L1/shared storage as shared memory (percent; a hint):
+                        // the kernel bypasses L1, and its occupancy is bounded by shared memory.
+                        JCudaDriver.cuFuncSetAttribute(f,
+                                CUfunction_attribute.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
                     }
                     functions.put(name, f);
                 }

@@ -28,13 +28,17 @@ public final class NaLauncher {
      * kernel where {@link NaGeometry#forwardTile()} has a tile, else one warp per query.
      */
     public void forward(NaGeometry g, long q, long k, long v, long out, long lse, float scale) {
-        checkAligned(g, q, k, v, out);
         var tile = g.forwardTile();
         if (tile.isEmpty()) {
             forwardPerQuery(g, q, k, v, out, lse, scale);
             return;
         }
-        NaTile t = tile.get();
+        forwardTiled(g, tile.get(), q, k, v, out, lse, scale);
+    }
+
+    /** The tensor-core forward with a given tile of {@link NaTile#candidates}; the benchmark compares them. */
+    void forwardTiled(NaGeometry g, NaTile t, long q, long k, long v, long out, long lse, float scale) {
+        checkAligned(g, q, k, v, out);
         module.makeCurrent();
         Pointer[] args = {ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ptr(g.side()), ptr(g.kernelSize()),
             Pointer.to(new float[] {scale}), ptr(t.rows()), ptr(t.cols()), ptr(t.keyCapacity())};

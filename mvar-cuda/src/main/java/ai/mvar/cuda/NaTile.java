@@ -1,24 +1,28 @@
 package ai.mvar.cuda;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Launch shape of the tiled tensor-core forward ({@code na_fwd_tc_f16_d<D>}): each block computes
- * a {@code rows x cols} tile of queries of one slice, with {@code warps} warps of 16 query rows
- * each, and stages in shared memory the rectangle of keys its queries can see, padded to
- * {@code keyCapacity} keys.
+ * a {@code rows x cols} tile of queries of one slice, with {@code warps} warps of 16 queries each,
+ * and stages in shared memory the rectangle of keys (K and V) its queries can see, padded to
+ * {@code keyCapacity} keys; each warp walks, in chunks of 16, the rectangle rows its own queries'
+ * windows cover.
  *
  * <p>{@link #sharedBytes} and {@link #block} are the Java twin of the kernel's shared-memory
  * layout and of its decoding of {@code blockIdx.x}; a change to either must be made in both places.
  */
 public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) {
 
-    /** Widest window the kernel takes (a lane holds at most 6 of the ke * ke window scores). */
+    /** Widest window the kernel takes: wider ones need more shared memory than most tiles get. */
     public static final int MAX_WINDOW = 13;
-    /** Most queries per block: four warps of 16 query rows. */
-    public static final int MAX_QUERIES = 64;
+    /** Most queries per block: eight warps of 16 queries (the kernel's launch bound, 256 threads). */
+    public static final int MAX_QUERIES = 128;
     /**
      * Shared memory any tile may use, requested once per function with
      * {@code CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES}: the per-block limit of compute
@@ -26,9 +30,8 @@ public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) 
      * 163 KB, 9.0 227 KB), and two blocks still fit a 9.0 SM (228 KB).
      */
     public static final int MAX_SHARED_BYTES = 99 * 1024;
-    /** fp16 rows are padded by 8 halves (16 bytes), fp32 score rows by 4 floats. */
+    /** fp16 rows are padded by 8 halves (16 bytes). */
     static final int PAD_HALVES = 8;
-    static final int PAD_FLOATS = 4;
 
     public NaTile {
         if (rows < 1 || cols < 1 || rows > side || cols > side || rows * cols > MAX_QUERIES) {
@@ -37,40 +40,78 @@ public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) 
     }
 
     /**
-     * The tile with the least estimated work for this problem among those whose shared memory fits
+     * The tile with the least {@link #cost} for this problem among those whose shared memory fits
      * {@link #MAX_SHARED_BYTES}, or empty when the window is wider than {@link #MAX_WINDOW}.
-     * Work per block is taken as keys x (query rows + 32): tensor-core work grows with both, the
-     * loads with the keys.
      */
     public static Optional<NaTile> choose(int side, int kernelSize, int headDim) {
         long key = ((long) side << 40) | ((long) kernelSize << 20) | headDim;
-        return CHOSEN.computeIfAbsent(key, x -> search(side, kernelSize, headDim));
+        return CHOSEN.computeIfAbsent(key, x -> candidates(side, kernelSize, headDim).stream().findFirst());
     }
 
     /** Memo of {@link #choose}: asked at every launch, searched once per problem shape. */
     private static final Map<Long, Optional<NaTile>> CHOSEN = new ConcurrentHashMap<>();
 
-    private static Optional<NaTile> search(int side, int kernelSize, int headDim) {
+    /**
+     * Every tile that fits and fills at least one warp, cheapest first (ties to the wider tile:
+     * longer contiguous rows to load); empty when the window is wider than {@link #MAX_WINDOW} or no
+     * such tile fits (head dim 128 with windows of 11 or 13 on maps wider than the window: the K
+     * and V rectangles of 16 queries exceed the shared memory). The benchmark times the first few,
+     * to check the cost model.
+     */
+    public static List<NaTile> candidates(int side, int kernelSize, int headDim) {
+        List<NaTile> fit = new ArrayList<>();
         if (Math.min(kernelSize, side) > MAX_WINDOW) {
-            return Optional.empty();
+            return fit;
         }
-        NaTile best = null;
-        long bestCost = Long.MAX_VALUE;
         for (int r = 1; r <= Math.min(side, MAX_QUERIES); r++) {
             for (int c = 1; c <= Math.min(side, MAX_QUERIES / r); c++) {
                 NaTile t = new NaTile(side, kernelSize, headDim, r, c);
-                if (t.sharedBytes() > MAX_SHARED_BYTES) {
-                    continue;
-                }
-                long cost = (long) t.tilesPerSlice() * t.keyCapacity() * (t.queryRows() + 32);
-                // Ties go to the wider tile: longer contiguous rows to load.
-                if (cost < bestCost || cost == bestCost && c > best.cols) {
-                    best = t;
-                    bestCost = cost;
+                if (t.sharedBytes() <= MAX_SHARED_BYTES && r * c >= Math.min(16, side * side)) {
+                    fit.add(t);
                 }
             }
         }
-        return Optional.ofNullable(best);
+        fit.sort(Comparator.comparingLong(NaTile::cost).thenComparing(Comparator.comparingInt(NaTile::cols).reversed()));
+        return fit;
+    }
+
+    /**
+     * Estimated time per slice, in units of one head-dim row moved through shared memory: a row
+     * brought in from L2 (K and V per rectangle key, Q in and O out per query row) counts 5, the
+     * L2-to-SM bandwidth being about a fifth of shared memory's; each 16-key chunk a warp walks
+     * reads 32 rows (16 of K, 16 of V) and does their tensor-core and softmax work. Scaled by
+     * {@code (w + 8) / w} for {@code w} {@link #residentWarps}: few warps hide the loads poorly.
+     */
+    long cost() {
+        long work = tilesPerSlice() * (10L * (keyCapacity() + queryRows()) + 32L * chunks());
+        return work * (residentWarps() + 8) / residentWarps();
+    }
+
+    /**
+     * Warps of this tile that fit one SM of compute capability 9.0: 228 KB of shared memory, 1 KB
+     * of it reserved per block, and the registers the kernel's launch bound leaves (24 warps at
+     * 80 registers for head dims 32 and 64, 16 at 128 for head dim 128).
+     */
+    int residentWarps() {
+        int byShared = 228 * 1024 / (sharedBytes() + 1024);
+        int byRegisters = (headDim == 128 ? 16 : 24) / warps();
+        return Math.max(1, Math.min(byShared, byRegisters)) * warps();
+    }
+
+    /**
+     * Chunks of 16 rectangle keys the block's warps walk, for a full tile: warp w's queries span
+     * some map rows, their windows {@code spanned + ke - 1} key rows of the rectangle, one more
+     * chunk when those rows do not start on a multiple of 16.
+     */
+    int chunks() {
+        int kcn = maxKeyCols();
+        int total = 0;
+        for (int m0 = 0; m0 < rows * cols; m0 += 16) {
+            int last = Math.min(m0 + 15, rows * cols - 1);
+            int keyRows = Math.min(last / cols - m0 / cols + effectiveKernel(), maxKeyRows());
+            total += (keyRows * kcn + 15) / 16 + (kcn % 16 == 0 ? 0 : 1);
+        }
+        return total;
     }
 
     public int effectiveKernel() {
@@ -91,13 +132,27 @@ public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) 
         return 16 * warps();
     }
 
-    /** Key rectangle side bound: a window start grows by at most one per query row. */
+    /**
+     * Most key rows any block's rectangle has: at most {@code rows + ke - 1} (a window start grows
+     * by at most one per query row), fewer where tiles touch the map's edge.
+     */
     public int maxKeyRows() {
-        return Math.min(rows + effectiveKernel() - 1, side);
+        return maxKeySpan(rows);
     }
 
     public int maxKeyCols() {
-        return Math.min(cols + effectiveKernel() - 1, side);
+        return maxKeySpan(cols);
+    }
+
+    private int maxKeySpan(int tile) {
+        int ke = effectiveKernel();
+        int max = 0;
+        for (int start = 0; start < side; start += tile) {
+            int last = Math.min(start + tile, side) - 1;
+            max = Math.max(max, NaGeometry.windowStart(last, side, kernelSize) + ke
+                    - NaGeometry.windowStart(start, side, kernelSize));
+        }
+        return max;
     }
 
     /** Keys staged per block, a multiple of 16 (the wmma tile) that holds every tile's rectangle. */
@@ -105,10 +160,9 @@ public record NaTile(int side, int kernelSize, int headDim, int rows, int cols) 
         return roundUp16(maxKeyRows() * maxKeyCols());
     }
 
-    /** Dynamic shared memory: Q (fp16), K then V (fp16), scores (fp32, overwritten by fp16 P). */
+    /** Dynamic shared memory: K and V rectangles, then each warp's Q rows (all fp16, padded rows). */
     public int sharedBytes() {
-        int ld = headDim + PAD_HALVES;
-        return queryRows() * ld * 2 + keyCapacity() * ld * 2 + queryRows() * (keyCapacity() + PAD_FLOATS) * 4;
+        return (2 * keyCapacity() + queryRows()) * (headDim + PAD_HALVES) * 2;
     }
 
     public int tilesPerSlice() {

@@ -81,13 +81,15 @@ class NaGeometryTest {
     void benchmarkShapeGetsAFullWidthTile() {
         NaGeometry g = new NaGeometry(64 * 16, 16, 7, 64, Precision.F16);
         NaTile t = g.forwardTile().orElseThrow();
-        assertEquals(4, t.rows());
+        assertEquals(8, t.rows());
         assertEquals(16, t.cols());
-        assertEquals(4, t.warps());
-        assertEquals(128, t.threads());
-        assertEquals(160, t.keyCapacity()); // 10 key rows x 16 columns
-        assertEquals(64 * 72 * 2 + 160 * 72 * 2 + 64 * 164 * 4, t.sharedBytes());
-        assertEquals(64L * 16 * 4, t.blocks(g.batchHeads()));
+        assertEquals(8, t.warps());
+        assertEquals(256, t.threads());
+        assertEquals(176, t.keyCapacity()); // 11 key rows (0..10 for rows 0..7, 5..15 for 8..15) x 16
+        assertEquals((2 * 176 + 128) * 72 * 2, t.sharedBytes());
+        assertEquals(24, t.residentWarps()); // three blocks of 67.5 KB per SM
+        assertEquals(8 * 7, t.chunks()); // each warp: one map row of queries, 7 key rows of 16
+        assertEquals(64L * 16 * 2, t.blocks(g.batchHeads()));
         assertEquals(16, g.alignment()); // 16-byte asynchronous copies
         assertEquals("na_fwd_tc_f16_d64", g.functionName(KernelEntry.FORWARD_TILED));
         assertTrue(KernelEntry.FORWARD_TILED.supports(Precision.F16));
@@ -119,10 +121,14 @@ class NaGeometryTest {
                         assertTrue(chosen.isEmpty(), at);
                         continue;
                     }
+                    if (chosen.isEmpty() && d == 128 && ke >= 11) {
+                        continue; // see sharedMemoryFitsEverywhereElse
+                    }
                     NaTile t = chosen.orElseThrow(() -> new AssertionError("no tile for " + at));
                     assertTrue(t.sharedBytes() <= NaTile.MAX_SHARED_BYTES, at);
-                    assertTrue(t.threads() <= 128 && t.rows() * t.cols() <= t.queryRows(), at);
-                    assertTrue(ke * ke <= 32 * 6, at + ": a lane holds at most 6 window scores");
+                    assertTrue(t.threads() <= 256 && t.rows() * t.cols() <= t.queryRows(), at);
+                    assertTrue(t.rows() * t.cols() >= Math.min(16, p * p), at + ": at least one full warp");
+                    assertTrue(t.keyCapacity() < 4096, at + ": the kernel's fp32 key-row division");
                     checkCoverage(t, p, k, ke, at);
                 }
             }
@@ -141,6 +147,18 @@ class NaGeometryTest {
             assertTrue(b.krn() <= t.maxKeyRows() && b.kcn() <= t.maxKeyCols(), where);
             assertTrue(t.maxKeyRows() <= t.rows() + ke - 1 && t.maxKeyCols() <= t.cols() + ke - 1, where);
             assertTrue(b.paddedKeys() <= t.keyCapacity(), where);
+            // Each warp walks rectangle keys [jbeg, jend) as the kernel computes them, in chunks of
+            // 16 that must stay inside the staged (padded) keys.
+            int nq = b.qrn() * b.qcn();
+            int[] jbeg = new int[t.warps()];
+            int[] jend = new int[t.warps()];
+            for (int w = 0; w * 16 < nq; w++) {
+                int m0 = 16 * w;
+                int mlast = Math.min(m0 + 15, nq - 1);
+                jbeg[w] = (NaGeometry.windowStart(b.qr0() + m0 / b.qcn(), p, k) - b.kr0()) * b.kcn() & ~15;
+                jend[w] = (NaGeometry.windowStart(b.qr0() + mlast / b.qcn(), p, k) - b.kr0() + ke) * b.kcn();
+                assertTrue(jbeg[w] >= 0 && jend[w] <= b.krn() * b.kcn(), where + " warp " + w);
+            }
             for (int m = 0; m < b.qrn() * b.qcn(); m++) {
                 // Query row m of the block, as the kernel numbers them.
                 int r = b.qr0() + m / b.qcn();
@@ -159,6 +177,8 @@ class NaGeometryTest {
                 }
                 assertEquals(window, indexed, where + " query " + r + "," + c);
                 assertTrue(indexed.stream().allMatch(j -> j >= 0 && j < b.krn() * b.kcn()), where);
+                int w = m / 16;
+                assertTrue(window.stream().allMatch(j -> j >= jbeg[w] && j < jend[w]), where + " warp " + w);
             }
         }
         for (int[] slice : seen) {
@@ -168,16 +188,37 @@ class NaGeometryTest {
         }
     }
 
-    /** Every head dim and window up to 13 gets a tile on maps up to 128, within both architectures' limits. */
+    /**
+     * Every head dim and window up to 13 gets a tile of at least one full warp on maps up to 128,
+     * within both architectures' limits, except head dim 128 with windows of 11 (maps from 18) and
+     * 13 (maps from 14): there K and V of 16 queries' rectangle exceed 99 KB and the forward runs one
+     * warp per query.
+     */
     @Test
-    void sharedMemoryFitsEverywhere() {
+    void sharedMemoryFitsEverywhereElse() {
         assertTrue(NaTile.MAX_SHARED_BYTES <= 99 * 1024, "compute capability 8.6 and 8.9: 99 KB per block");
         for (int d : NaGeometry.HEAD_DIMS) {
             for (int k = 1; k <= NaTile.MAX_WINDOW; k += 2) {
                 for (int p = 1; p <= 128; p++) {
-                    NaTile t = NaTile.choose(p, k, d).orElseThrow();
-                    assertTrue(t.sharedBytes() <= NaTile.MAX_SHARED_BYTES, "p=" + p + " k=" + k + " d=" + d);
+                    var t = NaTile.choose(p, k, d);
+                    boolean tooWide = d == 128 && (k == 11 && p >= 18 || k == 13 && p >= 14);
+                    assertEquals(!tooWide, t.isPresent(), "p=" + p + " k=" + k + " d=" + d);
+                    assertTrue(t.map(NaTile::sharedBytes).orElse(0) <= NaTile.MAX_SHARED_BYTES, "p=" + p + " k=" + k);
                 }
+            }
+        }
+    }
+
+    /**
+     * The kernel finds a key's rectangle row as floor((j + 0.5) * (1 / kcn)) in fp32 (round to
+     * nearest, as Java's float arithmetic): exact for every key index it can see and every width.
+     */
+    @Test
+    void fp32KeyRowDivisionIsExact() {
+        for (int kcn = 1; kcn <= NaTile.MAX_QUERIES + NaTile.MAX_WINDOW - 1; kcn++) {
+            float r = 1.0f / kcn;
+            for (int j = 0; j < 4096; j++) {
+                assertEquals(j / kcn, (int) ((j + 0.5f) * r), "j=" + j + " kcn=" + kcn);
             }
         }
     }

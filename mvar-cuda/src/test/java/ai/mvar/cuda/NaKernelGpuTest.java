@@ -21,7 +21,8 @@ class NaKernelGpuTest {
     /**
      * Random problems; the fixed ones first: maps smaller than the kernel, a 1x1 map, k = 1, the
      * benchmark's shape, many slices, maps that are no multiple of the tensor-core tile, the
-     * widest window at every head dim (the largest shared memory), a window too wide for it.
+     * widest window at every head dim (the largest shared memory; head dim 128 on the 30x30 map has
+     * no tile and runs one warp per query), a window too wide for it.
      */
     static List<NaGeometry> shapes(Precision precision, int count, long seed) {
         List<NaGeometry> shapes = new ArrayList<>(List.of(
