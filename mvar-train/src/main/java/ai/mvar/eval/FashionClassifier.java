@@ -73,6 +73,7 @@ public final class FashionClassifier implements AutoCloseable {
     public void save(Path file, Map<String, String> extra) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(extra);
         meta.put("mvar.kind", "fashion-mnist-classifier");
+        java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
         SafeTensorsWriter.write(file, weights, meta);
     }
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.IntFunction;
 import javax.imageio.ImageIO;
 
 /**
@@ -24,8 +25,14 @@ public final class LossPlot {
 
     private LossPlot() {}
 
-    /** Draws {@code metrics} into {@code png}. */
+    /** Draws {@code metrics} into {@code png}, the per-series curves labelled "scale i". */
     public static void write(List<StepMetrics> metrics, Path png, String title) throws IOException {
+        write(metrics, png, title, i -> "scale " + i);
+    }
+
+    /** Draws {@code metrics} into {@code png}, series {@code i} labelled {@code label.apply(i)}. */
+    public static void write(List<StepMetrics> metrics, Path png, String title, IntFunction<String> label)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -38,7 +45,7 @@ public final class LossPlot {
             g.drawString(title, MARGIN, MARGIN / 2);
             g.drawRect(MARGIN, MARGIN, WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN);
             if (!metrics.isEmpty()) {
-                draw(g, metrics);
+                draw(g, metrics, label);
             }
         } finally {
             g.dispose();
@@ -50,7 +57,7 @@ public final class LossPlot {
         }
     }
 
-    private static void draw(Graphics2D g, List<StepMetrics> metrics) {
+    private static void draw(Graphics2D g, List<StepMetrics> metrics, IntFunction<String> label) {
         int scales = metrics.get(0).scaleLoss().length;
         double minStep = metrics.get(0).step();
         double maxStep = Math.max(minStep + 1, metrics.get(metrics.size() - 1).step());
@@ -89,7 +96,7 @@ public final class LossPlot {
                 px = x;
                 py = y;
             }
-            g.drawString(series == scales ? "total" : "scale " + series, WIDTH - MARGIN + 4, MARGIN + 14 * (scales - series + 1));
+            g.drawString(series == scales ? "total" : label.apply(series), WIDTH - MARGIN + 4, MARGIN + 14 * (scales - series + 1));
         }
     }
 

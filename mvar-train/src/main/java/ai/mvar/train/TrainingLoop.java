@@ -37,6 +37,11 @@ public final class TrainingLoop {
 
         /** Continues from a snapshot. */
         void restore(TrainingState state) throws IOException;
+
+        /** The name of loss series {@code i} in the plot. */
+        default String seriesName(int i) {
+            return "scale " + i;
+        }
     }
 
     /**
@@ -94,7 +99,7 @@ public final class TrainingLoop {
                     last = checkpoints.save(job.snapshot());
                 }
                 if (done % options.plotEvery() == 0 || done == options.steps()) {
-                    LossPlot.write(MetricsLog.read(metricsFile), plot, title);
+                    LossPlot.write(MetricsLog.read(metricsFile), plot, title, job::seriesName);
                 }
             }
         }

@@ -39,6 +39,11 @@ public final class TokenizerJob implements TrainingLoop.Job {
     }
 
     @Override
+    public String seriesName(int i) {
+        return i == 0 ? "reconstruction" : "vq";
+    }
+
+    @Override
     public TrainingState snapshot() {
         return trainer.snapshot(batches.position());
     }
