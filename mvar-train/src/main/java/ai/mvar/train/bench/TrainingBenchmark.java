@@ -56,7 +56,7 @@ public final class TrainingBenchmark {
                 + " median of %d rounds x %d cycles%n%n", task.depth(), task.width(), task.heads(), task.vocab(),
                 task.latent(), task.batch(), task.patchNums(), task.refineStep(), task.kernel(), task.ratioK(), period,
                 rounds, task.cycles()));
-        sb.append("| mode | time per iteration ms | time per cycle ms | peak memory MiB |\n|---|---|---|---|\n");
+        sb.append("| mode | time per iteration ms | time per pass over the pyramid ms | peak memory MiB |\n|---|---|---|---|\n");
         sb.append(String.format(Locale.ROOT, "| VAR (whole pyramid, block-causal) | %.1f | %.1f | %.1f |%n", varIt, varPass,
                 varMiB));
         sb.append(String.format(Locale.ROOT, "| MVAR (scale-Markov block, then each neighbourhood scale) | %.1f | %.1f | %.1f |%n",
