@@ -19,7 +19,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Scores a Fashion-MNIST generator with the project's classifier: generates --per-class samples of"
@@ -66,6 +68,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--mode", description = "MVAR or VAR; default: the mode the model was trained in")
     Mode mode;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Path modelFile = ModelFiles.existing(model, Home.BUNDLED_TRANSFORMER, "--model");
@@ -87,16 +92,18 @@ final class EvalCommand implements Callable<Integer> {
                     topK != null ? topK : p.sampling().topK(), topP != null ? topP : p.sampling().topP(), seed);
             FrechetDistance.Statistics reference = SampleEvaluation.reference(c,
                     Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), 500, m);
+            java.io.PrintWriter out = spec.commandLine().getOut();
             SampleEvaluation.Report r = SampleEvaluation.evaluate(new Sampler(transformer, vae), options,
                     p.transformer().classes(), perClass, batch, c, reference, m);
-            System.out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s: %d samples%n", modelFile, mo,
+            out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s: %d samples%n", modelFile, mo,
                     options.cfg(), options.topK(), options.topP(), r.samples());
-            System.out.printf(Locale.ROOT, "class consistency  %.4f%n", r.accuracy());
-            System.out.printf(Locale.ROOT, "Fréchet distance   %.3f (classifier features vs the test set)%n", r.frechet());
-            System.out.printf(Locale.ROOT, "generation         %.1f ms per image%n", 1e3 * r.seconds() / r.samples());
+            out.printf(Locale.ROOT, "class consistency  %.4f%n", r.accuracy());
+            out.printf(Locale.ROOT, "Fréchet distance   %.3f (classifier features vs the test set)%n", r.frechet());
+            out.printf(Locale.ROOT, "generation         %.1f ms per image%n", 1e3 * r.seconds() / r.samples());
             for (int k = 0; k < r.perClass().length; k++) {
-                System.out.printf(Locale.ROOT, "  %-12s %.3f%n", p.classNames().get(k), r.perClass()[k]);
+                out.printf(Locale.ROOT, "  %-12s %.3f%n", p.classNames().get(k), r.perClass()[k]);
             }
+            out.flush();
         }
         return 0;
     }

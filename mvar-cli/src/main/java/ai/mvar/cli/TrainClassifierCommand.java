@@ -11,7 +11,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "train-classifier", mixinStandardHelpOptions = true,
         description = "Trains the evaluator's Fashion-MNIST classifier (two convolutions, a 128-wide feature layer) on"
@@ -38,6 +40,9 @@ final class TrainClassifierCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
     long seed;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         ImageDataset train = Datasets.open(data, Datasets.Split.TRAIN, FashionClassifier.SIDE);
@@ -46,7 +51,8 @@ final class TrainClassifierCommand implements Callable<Integer> {
             double accuracy = ClassifierTraining.accuracy(c, test, 256, m);
             c.save(out, Map.of("test_accuracy", Double.toString(accuracy), "epochs", Integer.toString(epochs),
                     "seed", Long.toString(seed)));
-            System.out.printf(Locale.ROOT, "test accuracy %.4f on %d images; wrote %s%n", accuracy, test.size(), out);
+            spec.commandLine().getOut().printf(Locale.ROOT, "test accuracy %.4f on %d images; wrote %s%n", accuracy, test.size(), out);
+            spec.commandLine().getOut().flush();
         }
         return 0;
     }

@@ -21,7 +21,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Trains the VAR or MVAR transformer on a token cache (see 'mvar tokenize') with per-scale"
@@ -77,13 +80,24 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--accumulation", defaultValue = "1", description = "micro-batches per update (default ${DEFAULT-VALUE})")
     int accumulation;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        Preset p = ModelFiles.preset(preset, tokenizer);
         List<Device> replicas = new ArrayList<>();
         for (String d : devices) {
-            replicas.add(DeviceOption.parse(d));
+            try {
+                replicas.add(DeviceOption.parse(d));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--devices: " + e.getMessage());
+            }
         }
+        Path tokenizerFile = ModelFiles.existing(tokenizer, null, "--tokenizer");
+        if (!java.nio.file.Files.isRegularFile(tokens)) {
+            throw new java.nio.file.NoSuchFileException(tokens.toString(), null, "--tokens file not found");
+        }
+        Preset p = ModelFiles.preset(preset, tokenizerFile);
         AdamW.Config optimizer = AdamW.Config.reference().withWeightDecay(weightDecay).withMaxGradNorm(gradClip)
                 .withAccumulation(accumulation);
         TransformerTrainer.Config config = new TransformerTrainer.Config(mode, ratioK, labelSmoothing, classDropout,
@@ -107,7 +121,10 @@ final class TrainCommand implements Callable<Integer> {
             Path model = training.out.resolve(name + ".safetensors");
             ModelFile.write(model, ModelFile.Kind.TRANSFORMER, p, mode, trainer.model().weights().tensors(),
                     Map.of("steps", Long.toString(r.step()), "tokens", tokens.getFileName().toString()));
-            System.out.println(name + ": " + model + " (" + r.step() + " steps); curves " + r.plot());
+            String how = r.resumedFrom() >= r.step() ? ", already done: nothing trained"
+                    : r.resumedFrom() > 0 ? ", resumed at step " + r.resumedFrom() : "";
+            spec.commandLine().getOut().println(name + ": " + model + " (" + r.step() + " steps" + how + "); curves " + r.plot());
+            spec.commandLine().getOut().flush();
         }
         return 0;
     }

@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "train-tokenizer", mixinStandardHelpOptions = true,
         description = {"Trains the multi-scale VQ tokenizer: reconstruction + VQ commitment loss with the straight-through"
@@ -44,6 +46,9 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             description = "re-seed codes unused for this many steps; 0 never (default ${DEFAULT-VALUE})")
     int reseedEvery;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Preset p = preset.require();
@@ -59,7 +64,10 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             Path model = out.resolve("tokenizer.safetensors");
             ModelFile.write(model, ModelFile.Kind.TOKENIZER, p, null, vae.weights().tensors(),
                     Map.of("steps", Long.toString(r.step()), "data", data));
-            System.out.println("tokenizer: " + model + " (" + r.step() + " steps); curves " + r.plot());
+            String how = r.resumedFrom() >= r.step() ? ", already done: nothing trained"
+                    : r.resumedFrom() > 0 ? ", resumed at step " + r.resumedFrom() : "";
+            spec.commandLine().getOut().println("tokenizer: " + model + " (" + r.step() + " steps" + how + "); curves " + r.plot());
+            spec.commandLine().getOut().flush();
         }
         return 0;
     }

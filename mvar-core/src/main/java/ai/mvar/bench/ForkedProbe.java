@@ -9,14 +9,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a {@link Probe} in a fresh JVM: a new process has a fresh native allocator, so its peak
- * resident memory measures the task alone, not what an earlier task left cached.
+ * Runs a probe (by default {@link Probe}; any main class that prints {@link Measurement#toLine()})
+ * in a fresh JVM: a new process has a fresh native allocator, so its peak resident memory measures
+ * the task alone, not what an earlier task left cached.
  */
 public final class ForkedProbe {
     private ForkedProbe() {}
 
     /** Runs {@code Probe args...} and returns its measurement; the child's other output is discarded. */
     public static Measurement run(List<String> args) {
+        return run(Probe.class, args);
+    }
+
+    /**
+     * Runs {@code main args...} on this JVM's class path and returns the measurement it prints; the
+     * child's other output is discarded (shown when it fails).
+     */
+    public static Measurement run(Class<?> main, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx1g");
@@ -24,7 +33,7 @@ public final class ForkedProbe {
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Probe.class.getName());
+        cmd.add(main.getName());
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         try {
@@ -42,7 +51,7 @@ public final class ForkedProbe {
             }
             int code = p.waitFor();
             if (code != 0 || result == null) {
-                throw new IllegalStateException("probe " + args + " failed (exit " + code + "):\n" + log);
+                throw new IllegalStateException("probe " + main.getSimpleName() + " " + args + " failed (exit " + code + "):\n" + log);
             }
             return Measurement.parse(result);
         } catch (IOException e) {

@@ -10,7 +10,7 @@ package ai.mvar.bench;
 public record Measurement(double medianMillis, long peakBytes) {
 
     /** The line a probe prints and the parent parses. */
-    String toLine() {
+    public String toLine() {
         return "RESULT " + medianMillis + " " + peakBytes;
     }
 
@@ -21,5 +21,12 @@ public record Measurement(double medianMillis, long peakBytes) {
 
     public double peakMiB() {
         return peakBytes / (1024.0 * 1024.0);
+    }
+
+    /** The median of {@code v} (the mean of the middle two for an even count). */
+    public static double median(double... v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -2,7 +2,6 @@ package ai.mvar.bench;
 
 import ai.mvar.model.Mode;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -99,8 +98,6 @@ public final class SamplingBenchmark {
     }
 
     private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return Measurement.median(v);
     }
 }

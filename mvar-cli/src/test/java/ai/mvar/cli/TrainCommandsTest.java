@@ -1,0 +1,159 @@
+package ai.mvar.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.mvar.checkpoint.ModelFile;
+import ai.mvar.config.Preset;
+import ai.mvar.config.PresetJson;
+import ai.mvar.model.Mode;
+import ai.mvar.nn.Torch;
+import ai.mvar.tokenizer.VqVae;
+import ai.mvar.train.MetricsLog;
+import ai.mvar.train.data.Datasets;
+import ai.mvar.train.data.TokenCacheWriter;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The training pipeline on the command line with the tiny preset: {@code train-tokenizer} on a
+ * folder of PNGs, {@code tokenize}, {@code train} in both modes (VAR on two logical replicas),
+ * {@code sample} with the result, a second {@code train} that finds the run finished, and the errors.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainCommandsTest {
+    private static final String[] LOOP = {"--batch", "4", "--warmup", "1", "--checkpoint-every", "2"};
+
+    @TempDir
+    static Path dir;
+
+    static Path preset;
+    static Path images;
+    static Path tokenizer;
+    static Path tokens;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        preset = dir.resolve("tiny.json");
+        Files.writeString(preset, TinyModel.JSON);
+        images = dir.resolve("images");
+        SplittableRandom r = new SplittableRandom(3);
+        for (String c : new String[] {"cat", "dog", "dolphin"}) {
+            Files.createDirectories(images.resolve("train").resolve(c));
+            for (int i = 0; i < 3; i++) {
+                BufferedImage img = new BufferedImage(18, 16, BufferedImage.TYPE_INT_RGB);
+                int base = r.nextInt(1 << 24);
+                for (int y = 0; y < img.getHeight(); y++) {
+                    for (int x = 0; x < img.getWidth(); x++) {
+                        img.setRGB(x, y, x < 9 ? base : r.nextInt(1 << 24));
+                    }
+                }
+                ImageIO.write(img, "png", images.resolve("train").resolve(c).resolve(i + ".png").toFile());
+            }
+        }
+    }
+
+    private static String[] args(String[] head, String... more) {
+        return Stream.of(head, LOOP, more).flatMap(Stream::of).toArray(String[]::new);
+    }
+
+    @Test
+    @Order(1)
+    void trainTokenizerWritesTheRunFolderAndTheModel() throws Exception {
+        Path run = dir.resolve("tok-run");
+        Cli.Result r = Cli.run(args(new String[] {"train-tokenizer", "--preset", preset.toString(), "--data",
+                images.toString(), "--steps", "4", "-o", run.toString()})).ok();
+        tokenizer = run.resolve("tokenizer.safetensors");
+        assertTrue(r.out().contains(tokenizer.toString()), r.out());
+        assertRunFolder(run, 4);
+        assertEquals(ModelFile.Kind.TOKENIZER, ModelFile.info(tokenizer).kind());
+
+        tokens = dir.resolve("tokens.bin");
+        Cli.run("tokenize", "--tokenizer", tokenizer.toString(), "--data", images.toString(), "--flip", "--out",
+                tokens.toString()).ok();
+        assertTrue(Files.size(tokens) > 0);
+    }
+
+    @Test
+    @Order(2)
+    void trainBothModesThenSampleAndResume() throws Exception {
+        for (Mode mode : Mode.values()) {
+            String name = mode.name().toLowerCase(java.util.Locale.ROOT);
+            Path run = dir.resolve(name + "-run");
+            String[] train = args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens",
+                    tokens.toString(), "--mode", name, "--steps", "6", "--ratio-k", "1", "-o", run.toString()},
+                    mode == Mode.VAR ? new String[] {"--devices", "cpu,cpu"} : new String[0]);
+            Cli.Result r = Cli.run(train).ok();
+            Path model = run.resolve(name + ".safetensors");
+            assertTrue(r.out().contains(model + " (6 steps)"), r.out());
+            assertRunFolder(run, 6);
+            assertEquals(mode, ModelFile.info(model).mode());
+
+            Path samples = dir.resolve(name + "-samples");
+            Cli.run("sample", "--tokenizer", tokenizer.toString(), "--model", model.toString(), "--per-class", "1",
+                    "--out", samples.toString()).ok();
+            assertNotNull(ImageIO.read(samples.resolve("2-dolphin-seed0.png").toFile()));
+
+            // The same command again: the newest checkpoint is the last step, nothing is trained.
+            byte[] metrics = Files.readAllBytes(run.resolve("metrics.jsonl"));
+            List<Path> checkpoints = list(run.resolve("checkpoints"));
+            Cli.Result again = Cli.run(train).ok();
+            assertTrue(again.out().contains("(6 steps, already done: nothing trained)"), again.out());
+            assertEquals(1, again.out().lines().count(), again.out());
+            assertEquals(-1, java.util.Arrays.mismatch(metrics, Files.readAllBytes(run.resolve("metrics.jsonl"))));
+            assertEquals(checkpoints, list(run.resolve("checkpoints")));
+        }
+    }
+
+    @Test
+    @Order(3)
+    void trainingErrors() throws Exception {
+        // A token cache of another pyramid (patch_nums 1,2,3,8): one line naming the file.
+        Preset other = PresetJson.parse(TinyModel.JSON.replace("[1, 2, 4, 8]", "[1, 2, 3, 8]"), "other");
+        Path otherTokens = dir.resolve("other-pyramid.tokens");
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(other.tokenizer(), m, 1)) {
+            TokenCacheWriter.write(otherTokens, Datasets.open(images.toString(), Datasets.Split.TRAIN, 16), vae, m, 4,
+                    false, n -> {});
+        }
+        Path run = dir.resolve("bad-run");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", otherTokens.toString(),
+                "--steps", "2", "-o", run.toString()})).failsWithOneLine(1, "train", otherTokens + " holds patch_nums");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
+                "--devices", "cpu,tpu", "--steps", "2", "-o", run.toString()}))
+                .failsWithOneLine(2, "train", "unknown device 'tpu'");
+        Path missing = dir.resolve("no-tokenizer.safetensors");
+        Cli.run(args(new String[] {"train", "--tokenizer", missing.toString(), "--tokens", tokens.toString(),
+                "--steps", "2", "-o", run.toString()})).failsWithOneLine(1, "train", missing + ": --tokenizer file not found");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens",
+                dir.resolve("none.tokens").toString(), "--steps", "2", "-o", run.toString()}))
+                .failsWithOneLine(1, "train", "none.tokens: --tokens file not found");
+        assertFalse(Files.exists(run.resolve("metrics.jsonl")));
+    }
+
+    /** checkpoints/ with the final step, one metrics line per step, a decodable loss.png. */
+    private static void assertRunFolder(Path run, int steps) throws Exception {
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints").resolve(String.format("step-%012d.safetensors", steps))));
+        assertEquals(steps, MetricsLog.read(run.resolve("metrics.jsonl")).size());
+        assertNotNull(ImageIO.read(run.resolve("loss.png").toFile()), "loss.png decodes");
+    }
+
+    private static List<Path> list(Path folder) throws Exception {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.sorted().toList();
+        }
+    }
+}
