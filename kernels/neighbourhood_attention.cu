@@ -25,6 +25,11 @@
 // The warp-per-query kernels stay for fp32, for the backward passes and for wider windows.
 #include <cuda_fp16.h>
 
+// Dynamic shared memory of the tensor-core forward. At file scope, not in the anonymous namespace
+// below: nvcc names anonymous-namespace symbols after a hash of the source path, which would make
+// the PTX depend on the folder it was built in (and kernels/build.sh --check fail elsewhere).
+extern __shared__ __align__(128) unsigned char na_tc_shared[];
+
 namespace {
 
 constexpr float LOG2E = 1.4426950408889634f;
@@ -356,7 +361,7 @@ __device__ void fwd_tc(const __half* __restrict__ q, const __half* __restrict__ 
     constexpr int LD = D + TC_PAD_H;
     constexpr int CH = D / 8;   // 16-byte chunks per row
     constexpr int KD = D / 16;  // k-steps of Q K^T, and 16-column pairs of O
-    extern __shared__ __align__(128) unsigned char smem[];
+    unsigned char* smem = na_tc_shared;
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
     __half* sk = reinterpret_cast<__half*>(smem);
