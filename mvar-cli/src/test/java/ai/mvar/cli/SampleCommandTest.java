@@ -115,6 +115,22 @@ class SampleCommandTest {
                 "--model", tiny.transformer.toString()).failsWithOneLine(1, "sample", "no preset named 'no-such-preset'");
     }
 
+    /** The README's main job: no options, the bundled Fashion-MNIST model, all ten classes. */
+    @Test
+    void theBundledModelDrawsEveryClass(@TempDir Path out) throws Exception {
+        Cli.run("sample", "-o", out.toString()).ok();
+        BufferedImage grid = ImageIO.read(out.resolve("grid.png").toFile());
+        assertNotNull(grid);
+        try (Stream<Path> files = Files.list(out)) {
+            List<Path> images = files.filter(f -> !f.endsWith("grid.png")).toList();
+            assertEquals(10, images.size(), images.toString());
+            for (Path f : images) {
+                assertEquals(28, ImageIO.read(f.toFile()).getWidth(), f.toString());
+            }
+        }
+        assertTrue(Files.exists(out.resolve("9-ankle-boot-seed0.png")));
+    }
+
     @Test
     void theBundledModelIsNamedWhenMissing(@TempDir Path emptyHome) {
         String before = System.getProperty(Home.PROPERTY, Cli.REPO.toString());
