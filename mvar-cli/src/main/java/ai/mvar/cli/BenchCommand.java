@@ -62,14 +62,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Timed repetitions per JVM after the cold run. Default: ${DEFAULT-VALUE}.")
     int reps;
 
-    @Option(names = "--cfg", paramLabel = "<x>", description = "Guidance strength. Default: the preset's.")
-    Double cfg;
-
-    @Option(names = "--top-k", paramLabel = "<n>", description = "Top-k. Default: the preset's.")
-    Integer topK;
-
-    @Option(names = "--top-p", paramLabel = "<x>", description = "Top-p. Default: the preset's.")
-    Double topP;
+    @Mixin
+    GuidanceOption guidance;
 
     @Spec
     CommandSpec spec;
@@ -104,10 +98,10 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             p = preset.require();
         }
-        double c = cfg != null ? cfg : p.sampling().cfg();
-        int k = topK != null ? topK : p.sampling().topK();
-        double tp = topP != null ? topP : p.sampling().topP();
-        new ai.mvar.sampling.SamplingOptions(ai.mvar.model.Mode.MVAR, c, k, tp, 0); // validates the settings
+        ai.mvar.sampling.SamplingOptions settings = guidance.resolve(p, ai.mvar.model.Mode.MVAR, 0);
+        double c = settings.cfg();
+        int k = settings.topK();
+        double tp = settings.topP();
         TransformerConfig t = depth != null ? Probe.withDepth(p.transformer(), depth) : p.transformer();
         stdout.printf(Locale.ROOT, "MVAR vs VAR token generation: preset %s (depth %d, width %d, %d heads, V %d,"
                 + " patch_nums %s), batch %d, %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",

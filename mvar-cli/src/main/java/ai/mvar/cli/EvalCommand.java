@@ -56,14 +56,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--cfg", paramLabel = "<x>", description = "guidance; default: the preset's")
-    Double cfg;
-
-    @Option(names = "--top-k", paramLabel = "<n>", description = "default: the preset's")
-    Integer topK;
-
-    @Option(names = "--top-p", paramLabel = "<x>", description = "default: the preset's")
-    Double topP;
+    @Mixin
+    GuidanceOption guidance;
 
     @Option(names = "--mode", description = "MVAR or VAR; default: the mode the model was trained in")
     Mode mode;
@@ -88,8 +82,7 @@ final class EvalCommand implements Callable<Integer> {
                 Transformer transformer = modelLoaded.transformer(DataType.FLOAT32);
                 FashionClassifier c = FashionClassifier.read(classifierFile, m)) {
             Mode mo = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
-            SamplingOptions options = new SamplingOptions(mo, cfg != null ? cfg : p.sampling().cfg(),
-                    topK != null ? topK : p.sampling().topK(), topP != null ? topP : p.sampling().topP(), seed);
+            SamplingOptions options = guidance.resolve(p, mo, seed);
             FrechetDistance.Statistics reference = SampleEvaluation.reference(c,
                     Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), 500, m);
             java.io.PrintWriter out = spec.commandLine().getOut();

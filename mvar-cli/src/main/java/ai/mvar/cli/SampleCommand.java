@@ -77,14 +77,8 @@ final class SampleCommand implements Callable<Integer> {
             description = "Images per class (seeds <seed>..<seed>+n-1). Default: ${DEFAULT-VALUE}.")
     int perClass;
 
-    @Option(names = "--cfg", paramLabel = "<x>", description = "Classifier-free guidance strength. Default: the preset's.")
-    Double cfg;
-
-    @Option(names = "--top-k", paramLabel = "<n>", description = "Keep the n most likely tokens (0: all). Default: the preset's.")
-    Integer topK;
-
-    @Option(names = "--top-p", paramLabel = "<x>", description = "Nucleus sampling threshold (0: off). Default: the preset's.")
-    Double topP;
+    @Mixin
+    GuidanceOption guidance;
 
     @Option(names = "--batch", defaultValue = "16", paramLabel = "<n>",
             description = "Images generated at once. Default: ${DEFAULT-VALUE}.")
@@ -121,10 +115,10 @@ final class SampleCommand implements Callable<Integer> {
                 Transformer transformer = modelLoaded.transformer(DataType.FLOAT32)) {
             Mode m = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
             Sampler sampler = new Sampler(transformer, vae);
-            double c = cfg != null ? cfg : p.sampling().cfg();
-            int k = topK != null ? topK : p.sampling().topK();
-            double tp = topP != null ? topP : p.sampling().topP();
-            options(m, c, k, tp, seed); // validates once, before any work
+            SamplingOptions settings = guidance.resolve(p, m, seed); // validates once, before any work
+            double c = settings.cfg();
+            int k = settings.topK();
+            double tp = settings.topP();
             int n = classIndices.size() * perClass;
             stdout.printf(Locale.ROOT, "sampling %d image(s) of %s on %s: %s, cfg %s, top-k %d, top-p %s, seeds %d..%d%n",
                     n, p.name(), device.name(), m.name(), c, k, tp, seed, seed + perClass - 1);
@@ -147,7 +141,7 @@ final class SampleCommand implements Callable<Integer> {
                     final int rep = r;
                     final int batchNo = bi;
                     try (NDManager run = manager.newSubManager();
-                            Samples s = sampler.sample(run.create(labels), options(m, c, k, tp, batchSeed),
+                            Samples s = sampler.sample(run.create(labels), new SamplingOptions(m, c, k, tp, batchSeed),
                                     scale -> bar.update(base + scale + 1, "seed " + repSeed + ", batch "
                                             + (batchNo + 1) + "/" + batchesPerRep))) {
                         List<BufferedImage> decoded = ImageGrid.toImages(s.images());
@@ -179,14 +173,6 @@ final class SampleCommand implements Callable<Integer> {
             stdout.println(grid);
         }
         return 0;
-    }
-
-    private SamplingOptions options(Mode m, double c, int k, double tp, long s) {
-        try {
-            return new SamplingOptions(m, c, k, tp, s);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
     }
 
     private List<Integer> classIndices(Preset p) {

@@ -6,52 +6,26 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.nn.Torch;
-import ai.mvar.train.data.Augment;
 import ai.mvar.train.data.FashionMnist;
 import ai.mvar.train.data.ImageDataset;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FashionClassifierTest {
     @Test
     void learnsFashionMnistFromAFewThousandImages() throws IOException {
         assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST not installed (apt install dataset-fashion-mnist)");
-        ImageDataset train = first(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN, 28, FashionMnist.Fit.PAD), 2048);
-        ImageDataset test = first(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 28, FashionMnist.Fit.PAD), 512);
+        ImageDataset train = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN, 28, FashionMnist.Fit.PAD).first(2048);
+        ImageDataset test = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 28, FashionMnist.Fit.PAD).first(512);
         try (NDManager m = Torch.newManager(); FashionClassifier c = ClassifierTraining.train(train, 2, 64, 2e-3, 1, m)) {
             double accuracy = ClassifierTraining.accuracy(c, test, 128, m);
             assertTrue(accuracy > 0.7, "test accuracy after 2 epochs on 2048 images: " + accuracy);
-            FrechetDistance.Statistics a = SampleEvaluation.reference(c, first(test, 256), 128, m);
+            FrechetDistance.Statistics a = SampleEvaluation.reference(c, test.first(256), 128, m);
             assertEquals(FashionClassifier.FEATURES, a.mean().length);
             assertEquals(0, FrechetDistance.between(a, a), 1e-6);
             assertEquals(c.weights().size(), FashionClassifier.spec().shapes().size());
         }
     }
 
-    /** The first {@code n} images of a data set. */
-    static ImageDataset first(ImageDataset d, int n) {
-        return new ImageDataset() {
-            @Override
-            public int size() {
-                return n;
-            }
-
-            @Override
-            public int imageSize() {
-                return d.imageSize();
-            }
-
-            @Override
-            public List<String> classNames() {
-                return d.classNames();
-            }
-
-            @Override
-            public Sample sample(int index, Augment augment) {
-                return d.sample(index, augment);
-            }
-        };
-    }
 }

@@ -17,7 +17,6 @@ import ai.mvar.train.MetricsLog;
 import ai.mvar.train.StepMetrics;
 import ai.mvar.train.TinyModels;
 import ai.mvar.train.TrainingLoop;
-import ai.mvar.train.data.Augment;
 import ai.mvar.train.data.FashionMnist;
 import ai.mvar.train.data.ImageDataset;
 import ai.mvar.train.data.TokenCache;
@@ -52,7 +51,7 @@ class FashionMnistTrainingTest {
         assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("train-images-idx3-ubyte.gz")),
                 "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)");
         FashionMnist all = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN, 16, FashionMnist.Fit.RESIZE);
-        ImageDataset first = firstImages(all, IMAGES);
+        ImageDataset first = all.first(IMAGES);
         TransformerConfig tiny = TinyModels.transformer();
         TransformerConfig config = new TransformerConfig(tiny.depth(), tiny.width(), tiny.heads(), tiny.vocabSize(),
                 10, tiny.latentChannels(), tiny.schedule(), tiny.refineStep(), tiny.kernelSize(), tiny.attnL2Norm(),
@@ -107,27 +106,4 @@ class FashionMnistTrainingTest {
         return v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
 
-    private static ImageDataset firstImages(ImageDataset all, int n) {
-        return new ImageDataset() {
-            @Override
-            public int size() {
-                return n;
-            }
-
-            @Override
-            public int imageSize() {
-                return all.imageSize();
-            }
-
-            @Override
-            public List<String> classNames() {
-                return all.classNames();
-            }
-
-            @Override
-            public Sample sample(int index, Augment augment) {
-                return all.sample(index, augment);
-            }
-        };
-    }
 }

@@ -1,0 +1,34 @@
+package ai.mvar.cli;
+
+import ai.mvar.config.Preset;
+import ai.mvar.model.Mode;
+import ai.mvar.sampling.SamplingOptions;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code --cfg}, {@code --top-k}, {@code --top-p}: sampling settings, each defaulting to the preset's. */
+public final class GuidanceOption {
+    @Option(names = "--cfg", paramLabel = "<x>", description = "Classifier-free guidance strength. Default: the preset's.")
+    Double cfg;
+
+    @Option(names = "--top-k", paramLabel = "<n>", description = "Keep the n most likely tokens (0: all). Default: the preset's.")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "<x>", description = "Nucleus sampling threshold (0: off). Default: the preset's.")
+    Double topP;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    /** The settings for {@code mode} and {@code seed}; a usage error when a value is out of range. */
+    public SamplingOptions resolve(Preset p, Mode mode, long seed) {
+        try {
+            return new SamplingOptions(mode, cfg != null ? cfg : p.sampling().cfg(), topK != null ? topK : p.sampling().topK(),
+                    topP != null ? topP : p.sampling().topP(), seed);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(mixee.commandLine(), e.getMessage());
+        }
+    }
+}
