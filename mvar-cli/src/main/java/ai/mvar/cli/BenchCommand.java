@@ -1,10 +1,12 @@
 package ai.mvar.cli;
 
+import ai.djl.Device;
 import ai.mvar.bench.Probe;
 import ai.mvar.bench.SamplingBenchmark;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
 import ai.mvar.model.TransformerConfig;
+import ai.mvar.nn.Precision;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,6 +67,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     GuidanceOption guidance;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Spec
     CommandSpec spec;
 
@@ -102,17 +107,18 @@ final class BenchCommand implements Callable<Integer> {
         double c = settings.cfg();
         int k = settings.topK();
         double tp = settings.topP();
+        Precision compute = precision.resolve(Device.cpu());
         TransformerConfig t = depth != null ? Probe.withDepth(p.transformer(), depth) : p.transformer();
         stdout.printf(Locale.ROOT, "MVAR vs VAR token generation: preset %s (depth %d, width %d, %d heads, V %d,"
-                + " patch_nums %s), batch %d, %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",
+                + " patch_nums %s), batch %d, %s, %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",
                 p.name(), t.depth(), t.width(), t.heads(), t.vocabSize(), t.schedule(), batch,
-                files ? "weights of " + model : "random weights", c, k, tp, rounds, reps);
+                files ? "weights of " + model : "random weights", compute, c, k, tp, rounds, reps);
         stdout.flush();
         Path presetFile = Files.createTempFile("mvar-bench-", ".json");
         try {
             Files.writeString(presetFile, PresetJson.toJson(p), StandardCharsets.UTF_8);
             SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(presetFile.toAbsolutePath(), batch, rounds,
-                    reps, c, k, tp, depth != null ? depth : 0, files ? tokenizer.toAbsolutePath() : null,
+                    reps, c, k, tp, depth != null ? depth : 0, compute, files ? tokenizer.toAbsolutePath() : null,
                     files ? model.toAbsolutePath() : null, step -> System.err.println("bench: " + step));
             stdout.println();
             stdout.println("| mode | time per batch ms | peak memory MiB |");

@@ -1,7 +1,6 @@
 package ai.mvar.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.eval.FashionClassifier;
@@ -9,7 +8,7 @@ import ai.mvar.eval.FrechetDistance;
 import ai.mvar.eval.SampleEvaluation;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
-import ai.mvar.nn.Torch;
+import ai.mvar.nn.Precision;
 import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
 import ai.mvar.tokenizer.VqVae;
@@ -59,6 +58,12 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     GuidanceOption guidance;
 
+    @Mixin
+    DeviceOption device;
+
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = "--mode", description = "MVAR or VAR; default: the mode the model was trained in")
     Mode mode;
 
@@ -75,11 +80,12 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the evaluator judges 28 px Fashion-MNIST images of 10 classes; " + p.name()
                     + " makes " + p.tokenizer().imageSize() + " px images of " + p.transformer().classes() + " classes");
         }
-        try (NDManager m = Torch.newManager();
+        Precision compute = precision.resolve(device.device());
+        try (NDManager m = device.newManager();
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
                 ModelFile.Loaded modelLoaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
                 VqVae vae = vaeFile.tokenizer();
-                Transformer transformer = modelLoaded.transformer(DataType.FLOAT32);
+                Transformer transformer = modelLoaded.transformer(compute);
                 FashionClassifier c = FashionClassifier.read(classifierFile, m)) {
             Mode mo = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
             SamplingOptions options = guidance.resolve(p, mo, seed);
@@ -88,8 +94,8 @@ final class EvalCommand implements Callable<Integer> {
             java.io.PrintWriter out = spec.commandLine().getOut();
             SampleEvaluation.Report r = SampleEvaluation.evaluate(new Sampler(transformer, vae), options,
                     p.transformer().classes(), perClass, batch, c, reference, m);
-            out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s: %d samples%n", modelFile, mo,
-                    options.cfg(), options.topK(), options.topP(), r.samples());
+            out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s, %s on %s: %d samples%n", modelFile, mo,
+                    options.cfg(), options.topK(), options.topP(), compute, device.name(), r.samples());
             out.printf(Locale.ROOT, "class consistency  %.4f%n", r.accuracy());
             out.printf(Locale.ROOT, "Fréchet distance   %.3f (classifier features vs the test set)%n", r.frechet());
             out.printf(Locale.ROOT, "generation         %.1f ms per image%n", 1e3 * r.seconds() / r.samples());

@@ -1,11 +1,11 @@
 package ai.mvar.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
+import ai.mvar.nn.Precision;
 import ai.mvar.sampling.ImageGrid;
 import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.Samples;
@@ -53,6 +53,9 @@ final class SampleCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOption device;
+
+    @Mixin
+    PrecisionOption precision;
 
     @Mixin
     OutputFolderOption out;
@@ -103,6 +106,7 @@ final class SampleCommand implements Callable<Integer> {
         if (gridColumns != null) {
             positive(gridColumns, "--grid-columns");
         }
+        Precision compute = precision.resolve(device.device());
         Path modelFile = ModelFiles.existing(model, Home.BUNDLED_TRANSFORMER, "--model");
         Path tokenizerFile = ModelFiles.existing(tokenizer, Home.BUNDLED_TOKENIZER, "--tokenizer");
         Preset p = ModelFiles.preset(preset, modelFile, tokenizerFile);
@@ -112,7 +116,7 @@ final class SampleCommand implements Callable<Integer> {
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, manager, ModelFile.Kind.TOKENIZER, p);
                 ModelFile.Loaded modelLoaded = ModelFile.read(modelFile, manager, ModelFile.Kind.TRANSFORMER, p);
                 VqVae vae = vaeFile.tokenizer();
-                Transformer transformer = modelLoaded.transformer(DataType.FLOAT32)) {
+                Transformer transformer = modelLoaded.transformer(compute)) {
             Mode m = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
             Sampler sampler = new Sampler(transformer, vae);
             SamplingOptions settings = guidance.resolve(p, m, seed); // validates once, before any work
@@ -120,8 +124,8 @@ final class SampleCommand implements Callable<Integer> {
             int k = settings.topK();
             double tp = settings.topP();
             int n = classIndices.size() * perClass;
-            stdout.printf(Locale.ROOT, "sampling %d image(s) of %s on %s: %s, cfg %s, top-k %d, top-p %s, seeds %d..%d%n",
-                    n, p.name(), device.name(), m.name(), c, k, tp, seed, seed + perClass - 1);
+            stdout.printf(Locale.ROOT, "sampling %d image(s) of %s on %s (%s): %s, cfg %s, top-k %d, top-p %s, seeds %d..%d%n",
+                    n, p.name(), device.name(), compute, m.name(), c, k, tp, seed, seed + perClass - 1);
             stdout.flush();
             // Jobs in generation order: repetition-major, so a batch shares one seed.
             int scales = p.transformer().schedule().scales();

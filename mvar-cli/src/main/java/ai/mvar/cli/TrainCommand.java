@@ -2,11 +2,11 @@ package ai.mvar.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
@@ -108,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizer, m, ModelFile.Kind.TOKENIZER, p);
                 VqVae vae = vaeFile.tokenizer();
                 Transformer master = init == null ? Transformer.random(p.transformer(), m, training.seed)
-                        : ModelFile.read(init, m, ModelFile.Kind.TRANSFORMER, p).transformer(DataType.FLOAT32);
+                        : ModelFile.read(init, m, ModelFile.Kind.TRANSFORMER, p).transformer(Precision.FP32);
                 TransformerTrainer trainer = new TransformerTrainer(TransformerTrainer.replicate(master, replicas), vae, config)) {
             if (!cache.schedule().equals(p.transformer().schedule()) || cache.vocabSize() != p.transformer().vocabSize()) {
                 throw new IllegalArgumentException(tokens + " holds patch_nums " + cache.schedule() + " over " + cache.vocabSize()

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.ClassNames;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
 import ai.mvar.testing.FixtureSet;
 import ai.mvar.testing.ReferenceFixtures;
@@ -62,7 +62,7 @@ class ImportCommandTest {
         assertEquals("tiny-mvar-trainer.pth", info.extra().get("source"));
         try (NDManager m = Torch.newManager();
                 ModelFile.Loaded loaded = ModelFile.read(out, m);
-                Transformer t = loaded.transformer(DataType.FLOAT32)) {
+                Transformer t = loaded.transformer(Precision.FP32)) {
             assertEquals(preset.transformer(), t.config());
         }
     }

@@ -1,6 +1,7 @@
 package ai.mvar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -161,6 +162,22 @@ class SampleCommandTest {
         Cli.run(sample(dir.resolve("x"), "--top-p", "1.5")).failsWithOneLine(2, "sample", "top-p");
         Cli.run(sample(dir.resolve("x"), "--mode", "fast")).failsWithOneLine(2, "sample", "--mode");
         Cli.run(sample(dir.resolve("x"), "--device", "tpu")).failsWithOneLine(2, "sample", "unknown device 'tpu'");
+    }
+
+    @Test
+    void precisionDefaultsToFp32OnTheCpuAndTakesFp16() throws Exception {
+        Cli.Result fp32 = Cli.run(sample(dir.resolve("p32"), "--classes", "cat")).ok();
+        assertTrue(fp32.out().contains("on cpu (fp32)"), fp32.out());
+        Cli.Result fp16 = Cli.run(sample(dir.resolve("p16"), "--classes", "cat", "--precision", "FP16")).ok();
+        assertTrue(fp16.out().contains("on cpu (fp16)"), fp16.out());
+        assertTrue(Files.exists(dir.resolve("p16/0-cat-seed0.png")));
+    }
+
+    @Test
+    void precisionTheEngineLacksIsAUsageErrorBeforeAnyWork() {
+        Cli.run(sample(dir.resolve("bf"), "--precision", "bf16")).failsWithOneLine(2, "sample", "--precision bf16");
+        Cli.run(sample(dir.resolve("bf"), "--precision", "fp64")).failsWithOneLine(2, "sample", "--precision");
+        assertFalse(Files.exists(dir.resolve("bf")));
     }
 
     @Test

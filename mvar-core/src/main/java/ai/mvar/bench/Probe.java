@@ -3,7 +3,6 @@ package ai.mvar.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.attention.AttentionPattern;
 import ai.mvar.attention.GatheredNeighbourhoodKernel;
@@ -13,7 +12,10 @@ import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
+import ai.mvar.nn.InitParams;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.ProcessMemory;
+import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Torch;
 import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
@@ -31,10 +33,10 @@ import java.util.Arrays;
  *       neighbourhood attention on a side x side map, or the same pattern as a dense masked attention;
  *   <li>{@code sample <VAR|MVAR> <depth> <batch> <reps> <patch_nums,...>}: token generation with
  *       random weights, width 64 depth, V 4096, Cvae 32, cfg 1.5, top-k 900, top-p 0.96;
- *   <li>{@code preset <VAR|MVAR> <preset.json> <batch> <reps> <cfg> <topK> <topP> <depth|0> [tokenizer model]}:
- *       token generation for a preset (depth overridden unless 0), with the weights of the two model
- *       files or, without them, random weights (the tokenizer's encoder and decoder then shrink to
- *       one level: generation uses only its quantizer).
+ *   <li>{@code preset <VAR|MVAR> <preset.json> <batch> <reps> <cfg> <topK> <topP> <depth|0> <precision>
+ *       [tokenizer model]}: token generation for a preset (depth overridden unless 0) in the given
+ *       precision, with the weights of the two model files or, without them, random weights (the
+ *       tokenizer's encoder and decoder then shrink to one level: generation uses only its quantizer).
  * </ul>
  */
 public final class Probe {
@@ -54,9 +56,9 @@ public final class Probe {
             case "preset":
                 m = preset(Mode.valueOf(args[1]), java.nio.file.Path.of(args[2]), Integer.parseInt(args[3]),
                         Integer.parseInt(args[4]), Double.parseDouble(args[5]), Integer.parseInt(args[6]),
-                        Double.parseDouble(args[7]), Integer.parseInt(args[8]),
-                        args.length > 10 ? java.nio.file.Path.of(args[9]) : null,
-                        args.length > 10 ? java.nio.file.Path.of(args[10]) : null);
+                        Double.parseDouble(args[7]), Integer.parseInt(args[8]), Precision.valueOf(args[9]),
+                        args.length > 11 ? java.nio.file.Path.of(args[10]) : null,
+                        args.length > 11 ? java.nio.file.Path.of(args[11]) : null);
                 break;
             default:
                 throw new IllegalArgumentException("unknown probe task " + args[0]);
@@ -101,7 +103,8 @@ public final class Probe {
     }
 
     private static Measurement preset(Mode mode, java.nio.file.Path presetFile, int batch, int reps, double cfg,
-            int topK, double topP, int depth, java.nio.file.Path tokenizerFile, java.nio.file.Path modelFile) {
+            int topK, double topP, int depth, Precision precision, java.nio.file.Path tokenizerFile,
+            java.nio.file.Path modelFile) {
         try (NDManager manager = Torch.newManager()) {
             ai.mvar.config.Preset preset = ai.mvar.config.PresetJson.read(presetFile);
             TransformerConfig t = preset.transformer();
@@ -113,9 +116,10 @@ public final class Probe {
             VqVae vae;
             if (modelFile != null) {
                 vae = ModelFile.read(tokenizerFile, manager, ModelFile.Kind.TOKENIZER, preset).tokenizer();
-                model = ModelFile.read(modelFile, manager, ModelFile.Kind.TRANSFORMER, preset).transformer(DataType.FLOAT32);
+                model = ModelFile.read(modelFile, manager, ModelFile.Kind.TRANSFORMER, preset).transformer(precision);
             } else {
-                model = Transformer.random(t, manager, 1);
+                model = Transformer.initialise(t, new InitParams(new StateDict(manager.newSubManager(), "random"), 1),
+                        precision);
                 vae = VqVae.random(new VqVaeConfig(v.vocabSize(), v.latentChannels(), 32, new int[] {1}, 1, v.phiCount(),
                         v.phiRatio(), v.schedule()), manager, 2);
             }

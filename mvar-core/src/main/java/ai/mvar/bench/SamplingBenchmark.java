@@ -1,6 +1,7 @@
 package ai.mvar.bench;
 
 import ai.mvar.model.Mode;
+import ai.mvar.nn.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -55,12 +56,13 @@ public final class SamplingBenchmark {
      * round, order alternating) of the probes' median time and cold peak memory.
      *
      * @param depth transformer depth override, 0 for the preset's
+     * @param precision the transformer's precision
      * @param tokenizer tokenizer model file, or null (with {@code model} null) for random weights
      * @param model transformer model file, or null for random weights
      */
     public static Comparison comparePreset(java.nio.file.Path presetJson, int batch, int rounds, int reps, double cfg,
-            int topK, double topP, int depth, java.nio.file.Path tokenizer, java.nio.file.Path model,
-            java.util.function.Consumer<String> progress) {
+            int topK, double topP, int depth, Precision precision, java.nio.file.Path tokenizer,
+            java.nio.file.Path model, java.util.function.Consumer<String> progress) {
         List<Measurement> var = new ArrayList<>();
         List<Measurement> mvar = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
@@ -69,7 +71,7 @@ public final class SamplingBenchmark {
                 progress.accept("round " + (r + 1) + "/" + rounds + ": " + mode);
                 List<String> args = new ArrayList<>(List.of("preset", mode.name(), presetJson.toString(),
                         String.valueOf(batch), String.valueOf(reps), String.valueOf(cfg), String.valueOf(topK),
-                        String.valueOf(topP), String.valueOf(depth)));
+                        String.valueOf(topP), String.valueOf(depth), precision.name()));
                 if (model != null) {
                     args.add(tokenizer.toString());
                     args.add(model.toString());

@@ -2,13 +2,13 @@ package ai.mvar.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.nn.ParameterSpec;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.WeightMismatchException;
 import ai.mvar.tokenizer.VqVae;
@@ -109,10 +109,10 @@ public final class ModelFile {
             return VqVae.load(preset.tokenizer(), weights);
         }
 
-        /** The transformer over these weights, converted to {@code dtype}. */
-        public Transformer transformer(DataType dtype) {
+        /** The transformer over these weights, converted to the precision's type. */
+        public Transformer transformer(Precision precision) {
             require(Kind.TRANSFORMER);
-            return Transformer.load(preset.transformer(), weights, dtype);
+            return Transformer.load(preset.transformer(), weights, precision);
         }
 
         private void require(Kind wanted) {

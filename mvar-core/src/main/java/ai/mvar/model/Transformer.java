@@ -12,6 +12,7 @@ import ai.mvar.nn.InitParams;
 import ai.mvar.nn.Linear;
 import ai.mvar.nn.ParameterSpec;
 import ai.mvar.nn.Params;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Scope;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.StateDictParams;
@@ -34,12 +35,12 @@ public final class Transformer implements AutoCloseable {
     private final NDArray lvlEmbed;
     private final List<AdaLnBlock> blocks = new ArrayList<>();
     private final AdaLnHead head;
-    private final DataType dtype;
+    private final Precision precision;
 
-    private Transformer(TransformerConfig c, StateDict weights, Params p, DataType dtype) {
+    private Transformer(TransformerConfig c, StateDict weights, Params p, Precision precision) {
         this.config = c;
         this.weights = weights;
-        this.dtype = dtype;
+        this.precision = precision;
         ScaleSchedule s = c.schedule();
         int w = c.width();
         int first = s.tokens(0);
@@ -57,28 +58,37 @@ public final class Transformer implements AutoCloseable {
         p.buffer("attn_bias_for_masking", 1, 1, s.length(), s.length());
     }
 
-    /** A transformer over the given weights (converted once to {@code dtype}), which it takes ownership of. */
-    public static Transformer load(TransformerConfig config, StateDict weights, DataType dtype) {
-        StateDictParams params = new StateDictParams(weights, dtype);
-        Transformer t = new Transformer(config, weights, params.root(), dtype);
+    /**
+     * A transformer over the given weights, which it takes ownership of; floating-point weights
+     * are converted once to the precision's type.
+     */
+    public static Transformer load(TransformerConfig config, StateDict weights, Precision precision) {
+        StateDictParams params = new StateDictParams(weights, precision.requireSupported().dataType());
+        Transformer t = new Transformer(config, weights, params.root(), precision);
         params.verify();
         return t;
     }
 
     /** fp32 weights. */
     public static Transformer load(TransformerConfig config, StateDict weights) {
-        return load(config, weights, DataType.FLOAT32);
+        return load(config, weights, Precision.FP32);
     }
 
-    /** Freshly initialised weights (seeded), for training from scratch and benchmarks. */
+    /** Freshly initialised fp32 weights (seeded), for training from scratch and benchmarks. */
     public static Transformer random(TransformerConfig config, NDManager manager, long seed) {
         StateDict weights = new StateDict(manager.newSubManager(), "random init (seed " + seed + ")");
-        return new Transformer(config, weights, new InitParams(weights, seed).root(), DataType.FLOAT32);
+        return initialise(config, new InitParams(weights, seed), Precision.FP32);
+    }
+
+    /** Fresh weights from {@code init}, created in the precision's type into its state dict, which the model owns. */
+    public static Transformer initialise(TransformerConfig config, InitParams init, Precision precision) {
+        InitParams typed = init.inType(precision.requireSupported().dataType());
+        return new Transformer(config, typed.target(), typed.root(), precision);
     }
 
     /** Names and shapes of every parameter and buffer, computed without allocating any. */
     public static ParameterSpec spec(TransformerConfig config) {
-        return ParameterSpec.record(p -> new Transformer(config, null, p, DataType.FLOAT32));
+        return ParameterSpec.record(p -> new Transformer(config, null, p, Precision.FP32));
     }
 
     public TransformerConfig config() {
@@ -89,9 +99,9 @@ public final class Transformer implements AutoCloseable {
         return weights;
     }
 
-    /** The type of the weights and activations (fp16 on GPU, fp32 on CPU); logits are always fp32. */
-    public DataType dtype() {
-        return dtype;
+    /** The precision of the weights and matrix products; norms, softmax and logits are fp32 always. */
+    public Precision precision() {
+        return precision;
     }
 
     /**
@@ -175,7 +185,7 @@ public final class Transformer implements AutoCloseable {
      * code-space tokens {@code [B, n, Cvae]} of exactly those scales.
      */
     public NDArray embedTokens(NDArray tokens, int from, int to) {
-        return wordEmbed.forward(tokens.toType(dtype, false)).add(levelAndPosition(from, to));
+        return wordEmbed.forward(tokens.toType(precision.dataType(), false)).add(levelAndPosition(from, to));
     }
 
     /** Blocks and head: logits {@code [B, N, V]} for embedded tokens {@code [B, N, C]}. */

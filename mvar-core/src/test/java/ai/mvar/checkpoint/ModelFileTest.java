@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.mvar.config.ClassNames;
 import ai.mvar.config.Preset;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
 import ai.mvar.nn.WeightMismatchException;
 import ai.mvar.tokenizer.ScaleSchedule;
@@ -55,7 +55,7 @@ class ModelFileTest {
         assertEquals(Map.of("step", "7"), info.extra());
         assertEquals(Transformer.spec(p.transformer()).parameterCount(), info.storedValues());
         try (NDManager m = Torch.newManager()) {
-            try (ModelFile.Loaded l = ModelFile.read(tr, m); Transformer t = l.transformer(DataType.FLOAT32)) {
+            try (ModelFile.Loaded l = ModelFile.read(tr, m); Transformer t = l.transformer(Precision.FP32)) {
                 assertEquals(p.transformer(), t.config());
             }
             try (ModelFile.Loaded l = ModelFile.read(tok, m); VqVae v = l.tokenizer()) {

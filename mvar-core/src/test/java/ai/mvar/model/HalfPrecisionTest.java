@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Torch;
 import ai.mvar.testing.FixtureSet;
@@ -22,7 +23,7 @@ class HalfPrecisionTest {
         try (NDManager manager = Torch.newManager();
                 StateDict ref = set.mvarTensors(manager.newSubManager());
                 Transformer half = Transformer.load(set.transformerConfig(),
-                        ref.extract("mvar", manager.newSubManager()), DataType.FLOAT16)) {
+                        ref.extract("mvar", manager.newSubManager()), Precision.FP16)) {
             assertEquals(DataType.FLOAT16, half.weights().get("head.weight").getDataType());
             TransformerConfig c = set.transformerConfig();
             NDArray logits = half.logits(require(ref, "in.label"), require(ref, "out.x_in"), 0, c.refineStep(), Mode.MVAR);
