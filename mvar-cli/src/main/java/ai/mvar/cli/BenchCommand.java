@@ -3,10 +3,13 @@ package ai.mvar.cli;
 import ai.djl.Device;
 import ai.mvar.bench.Probe;
 import ai.mvar.bench.SamplingBenchmark;
+import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
+import ai.mvar.model.Mode;
 import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.Precision;
+import ai.mvar.sampling.SamplingOptions;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,35 +29,36 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         header = "MVAR vs VAR generation side by side: time per batch and peak memory.",
         description = {
-            "Measures token generation (decoding excluded: it is the same for both) in MVAR and VAR mode with the same weights, batch and settings: time per batch and peak memory, and their ratio. Every measurement runs in a fresh JVM (modes alternating between rounds), so its peak resident memory (VmHWM) belongs to that task alone; peak memory is the rise over what the process held with the weights loaded. Time is the median of the warm repetitions; the first, cold run gives the peak memory."
+            "Measures token generation (decoding excluded: it is the same for both) in MVAR and VAR mode with the same weights (the model files, the bundled model by default, or with --random random weights of --preset), batch and settings: time per batch and peak memory, and their ratio. Every measurement runs in a fresh JVM (modes alternating between rounds), so its peak resident memory (VmHWM) belongs to that task alone; peak memory is the rise over what the process held with the weights loaded. Time is the median of the warm repetitions; the first, cold run gives the peak memory."
         },
         footerHeading = "%nExamples:%n",
         footer = {
+            "  ./mvar bench --batch 32                        the bundled Fashion-MNIST model",
             "  ./mvar bench --preset fashion-mnist --random --batch 16",
             "  ./mvar bench --preset d16 --random --batch 1   (official d16 size)",
             "  ./mvar bench --preset d16 --random --depth 6 --batch 8 --rounds 3",
-            "  ./mvar bench --tokenizer models/fashion-mnist/tokenizer.safetensors \\",
-            "        --model models/fashion-mnist/mvar.safetensors --batch 32"
+            "  ./mvar bench --preset d16 --tokenizer vae_ch160v4096z32.safetensors \\",
+            "        --model mvar_d16.safetensors --batch 4"
         })
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;
 
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "<n>", description = "Images per batch. Default: ${DEFAULT-VALUE}.")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(1);
 
     @Option(names = "--depth", paramLabel = "<n>",
             description = "Override the transformer depth (width and heads stay); random weights only.")
     Integer depth;
 
-    @Option(names = "--random", description = "Random weights: any preset, no model files needed.")
+    @Option(names = "--random", description = "Random weights of --preset instead of model files: any preset, no files needed.")
     boolean random;
 
-    @Option(names = "--tokenizer", paramLabel = "<file>", description = "Tokenizer model file (instead of --random).")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
-    @Option(names = "--model", paramLabel = "<file>", description = "Transformer model file (instead of --random).")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--rounds", defaultValue = "1", paramLabel = "<n>",
             description = "Rounds; each runs both modes in fresh JVMs. Default: ${DEFAULT-VALUE}.")
@@ -76,34 +80,32 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        for (int[] v : new int[][] {{batch}, {rounds}, {reps}}) {
-            if (v[0] < 1) {
-                throw new ParameterException(spec.commandLine(), "--batch, --rounds and --reps must be at least 1");
-            }
+        int batchSize = batch.value();
+        Usage.positive(spec.commandLine(), "--rounds", rounds);
+        Usage.positive(spec.commandLine(), "--reps", reps);
+        if (random && (tokenizer.given() || model.given())) {
+            throw new ParameterException(spec.commandLine(), "--random and --tokenizer/--model exclude each other");
         }
-        boolean files = tokenizer != null || model != null;
-        if (random == files) {
-            throw new ParameterException(spec.commandLine(), random ? "--random and --tokenizer/--model exclude each other"
-                    : "give --random, or --tokenizer and --model");
-        }
-        if (files && (tokenizer == null || model == null)) {
-            throw new ParameterException(spec.commandLine(), "give both --tokenizer and --model");
-        }
-        if (files && depth != null) {
+        if (!random && depth != null) {
             throw new ParameterException(spec.commandLine(), "--depth changes the model: use it with --random");
         }
-        if (depth != null && depth < 1) {
-            throw new ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
+        if (depth != null) {
+            Usage.positive(spec.commandLine(), "--depth", depth);
         }
         Preset p;
-        if (files) {
-            ModelFiles.existing(tokenizer, null, "--tokenizer");
-            ModelFiles.existing(model, null, "--model");
-            p = ModelFiles.preset(preset, model, tokenizer);
-        } else {
+        Path tokenizerFile = null;
+        Path modelFile = null;
+        if (random) {
             p = preset.require();
+        } else {
+            tokenizerFile = tokenizer.file();
+            modelFile = model.file();
+            p = ModelFiles.preset(preset, modelFile, tokenizerFile);
+            // The probes load the files in other JVMs: every check here, so an error is one clear line.
+            ModelFile.check(tokenizerFile, ModelFile.Kind.TOKENIZER, p);
+            ModelFile.check(modelFile, ModelFile.Kind.TRANSFORMER, p);
         }
-        ai.mvar.sampling.SamplingOptions settings = guidance.resolve(p, ai.mvar.model.Mode.MVAR, 0);
+        SamplingOptions settings = guidance.resolve(p, Mode.MVAR, 0);
         double c = settings.cfg();
         int k = settings.topK();
         double tp = settings.topP();
@@ -111,15 +113,15 @@ final class BenchCommand implements Callable<Integer> {
         TransformerConfig t = depth != null ? Probe.withDepth(p.transformer(), depth) : p.transformer();
         stdout.printf(Locale.ROOT, "MVAR vs VAR token generation: preset %s (depth %d, width %d, %d heads, V %d,"
                 + " patch_nums %s), batch %d, %s, %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",
-                p.name(), t.depth(), t.width(), t.heads(), t.vocabSize(), t.schedule(), batch,
-                files ? "weights of " + model : "random weights", compute, c, k, tp, rounds, reps);
+                p.name(), t.depth(), t.width(), t.heads(), t.vocabSize(), t.schedule(), batchSize,
+                random ? "random weights" : "weights of " + modelFile, compute, c, k, tp, rounds, reps);
         stdout.flush();
         Path presetFile = Files.createTempFile("mvar-bench-", ".json");
         try {
             Files.writeString(presetFile, PresetJson.toJson(p), StandardCharsets.UTF_8);
-            SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(presetFile.toAbsolutePath(), batch, rounds,
-                    reps, c, k, tp, depth != null ? depth : 0, compute, files ? tokenizer.toAbsolutePath() : null,
-                    files ? model.toAbsolutePath() : null, step -> System.err.println("bench: " + step));
+            SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(presetFile.toAbsolutePath(), batchSize, rounds,
+                    reps, c, k, tp, depth != null ? depth : 0, compute, random ? null : tokenizerFile.toAbsolutePath(),
+                    random ? null : modelFile.toAbsolutePath(), step -> System.err.println("bench: " + step));
             stdout.println();
             stdout.println("| mode | time per batch ms | peak memory MiB |");
             stdout.println("|---|---|---|");

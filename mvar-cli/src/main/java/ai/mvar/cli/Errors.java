@@ -17,7 +17,7 @@ final class Errors {
             e = e.getCause();
         }
         if (e instanceof WeightMismatchException w) {
-            return firstLine(w.getMessage()) + " " + summary(w);
+            return w.getMessage().strip().lines().findFirst().orElse("") + " " + summary(w);
         }
         if (e instanceof NoSuchFileException f) {
             return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : "file not found");
@@ -35,14 +35,11 @@ final class Errors {
         if (message == null || message.isBlank()) {
             return e.getClass().getSimpleName();
         }
-        String first = firstLine(message);
-        return first.equals(message.strip()) ? first : first + " (--verbose shows all)";
-    }
-
-    private static String firstLine(String s) {
-        String t = s.strip();
-        int nl = t.indexOf('\n');
-        return nl < 0 ? t : t.substring(0, nl).strip();
+        // The first line; when it ends in a colon (a heading of what follows), with the line after it.
+        List<String> lines = message.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        boolean heading = lines.get(0).endsWith(":") && lines.size() > 1;
+        String shown = heading ? lines.get(0) + " " + lines.get(1) : lines.get(0);
+        return lines.size() > (heading ? 2 : 1) ? shown + " (--verbose shows all)" : shown;
     }
 
     /** "2 wrong shape, 1 missing: first offender ..." */

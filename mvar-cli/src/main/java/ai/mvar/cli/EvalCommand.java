@@ -37,11 +37,11 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;
 
-    @Option(names = "--tokenizer", paramLabel = "<file>", description = "default: " + Home.BUNDLED_TOKENIZER)
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
-    @Option(names = "--model", paramLabel = "<file>", description = "default: " + Home.BUNDLED_TRANSFORMER)
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--classifier", paramLabel = "<file>", description = "default: " + BUNDLED_CLASSIFIER)
     Path classifier;
@@ -49,8 +49,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--per-class", defaultValue = "100", description = "samples per class (default ${DEFAULT-VALUE})")
     int perClass;
 
-    @Option(names = "--batch", defaultValue = "50", description = "default ${DEFAULT-VALUE}")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(50);
 
     @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
     long seed;
@@ -64,16 +64,18 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
-    @Option(names = "--mode", description = "MVAR or VAR; default: the mode the model was trained in")
-    Mode mode;
+    @Mixin
+    SamplingModeOption mode;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Path modelFile = ModelFiles.existing(model, Home.BUNDLED_TRANSFORMER, "--model");
-        Path tokenizerFile = ModelFiles.existing(tokenizer, Home.BUNDLED_TOKENIZER, "--tokenizer");
+        Usage.positive(spec.commandLine(), "--per-class", perClass);
+        int batchSize = batch.value();
+        Path modelFile = model.file();
+        Path tokenizerFile = tokenizer.file();
         Path classifierFile = ModelFiles.existing(classifier, BUNDLED_CLASSIFIER, "--classifier");
         Preset p = ModelFiles.preset(preset, modelFile, tokenizerFile);
         if (p.tokenizer().imageSize() != FashionClassifier.SIDE || p.transformer().classes() != FashionClassifier.CLASSES) {
@@ -81,19 +83,19 @@ final class EvalCommand implements Callable<Integer> {
                     + " makes " + p.tokenizer().imageSize() + " px images of " + p.transformer().classes() + " classes");
         }
         Precision compute = precision.resolve(device.device());
+        Mode mo = mode.resolve(modelFile);
+        SamplingOptions options = guidance.resolve(p, mo, seed); // every check before the models load
         try (NDManager m = device.newManager();
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
                 ModelFile.Loaded modelLoaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
                 VqVae vae = vaeFile.tokenizer();
                 Transformer transformer = modelLoaded.transformer(compute);
                 FashionClassifier c = FashionClassifier.read(classifierFile, m)) {
-            Mode mo = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
-            SamplingOptions options = guidance.resolve(p, mo, seed);
             FrechetDistance.Statistics reference = SampleEvaluation.reference(c,
                     Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), 500, m);
             java.io.PrintWriter out = spec.commandLine().getOut();
             SampleEvaluation.Report r = SampleEvaluation.evaluate(new Sampler(transformer, vae), options,
-                    p.transformer().classes(), perClass, batch, c, reference, m);
+                    p.transformer().classes(), perClass, batchSize, c, reference, m);
             out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s, %s on %s: %d samples%n", modelFile, mo,
                     options.cfg(), options.topK(), options.topP(), compute, device.name(), r.samples());
             out.printf(Locale.ROOT, "class consistency  %.4f%n", r.accuracy());

@@ -21,7 +21,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -50,18 +49,15 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;
 
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "<n>",
-            description = "Batch for the memory estimate. Default: ${DEFAULT-VALUE}.")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(1);
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) {
-            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
-        }
+        int batchSize = batch.value();
         PrintWriter out = spec.commandLine().getOut();
         Preset p;
         Path file = Path.of(target);
@@ -94,11 +90,11 @@ final class InfoCommand implements Callable<Integer> {
             }
             p = PresetOption.resolve(target);
         }
-        describe(out, p);
+        describe(out, p, batchSize);
         return 0;
     }
 
-    private void describe(PrintWriter out, Preset p) {
+    private static void describe(PrintWriter out, Preset p, int batch) {
         VqVaeConfig v = p.tokenizer();
         TransformerConfig t = p.transformer();
         ScaleSchedule s = t.schedule();

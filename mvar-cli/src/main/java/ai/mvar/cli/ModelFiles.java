@@ -3,6 +3,7 @@ package ai.mvar.cli;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,17 +15,25 @@ final class ModelFiles {
 
     private ModelFiles() {}
 
-    /** {@code given} if it exists, else (when not given) the bundled file; a clear error when missing. */
-    static Path existing(Path given, String bundled, String option) throws NoSuchFileException {
+    /** {@code given} if it is a file, else (when not given) the bundled file; a clear error when missing. */
+    static Path existing(Path given, String bundled, String option) throws FileSystemException {
         if (given != null) {
-            if (!Files.isRegularFile(given)) {
-                throw new NoSuchFileException(given.toString(), null, option + " file not found");
-            }
-            return given;
+            return existing(given, option);
         }
         Path file = Home.resolve(bundled);
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, BUNDLED_HINT);
+        }
+        return file;
+    }
+
+    /** {@code file} when it is a regular file; an error naming it and {@code option} when it is missing or a folder. */
+    static Path existing(Path file, String option) throws FileSystemException {
+        if (Files.isDirectory(file)) {
+            throw new FileSystemException(file.toString(), null, "a folder; " + option + " takes a file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, option + " file not found");
         }
         return file;
     }

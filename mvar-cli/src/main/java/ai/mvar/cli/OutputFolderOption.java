@@ -1,6 +1,6 @@
 package ai.mvar.cli;
 
-import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -14,18 +14,15 @@ public final class OutputFolderOption {
             description = "Output folder (created if needed).")
     Path value;
 
-    /** The folder given, else {@code fallback}; not created. */
-    public Path folder(Path fallback) {
-        return value != null ? value : fallback;
-    }
-
-    /** The folder given, else {@code fallback}, created with its parents. */
-    public Path create(Path fallback) throws IOException {
-        Path dir = folder(fallback);
+    /**
+     * The folder given, else {@code fallback}. Not created here: the command creates it when it writes
+     * its first file, so a command that fails leaves no empty folder behind.
+     */
+    public Path folder(Path fallback) throws FileSystemException {
+        Path dir = value != null ? value : fallback;
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IOException(dir + " exists and is not a folder");
+            throw new FileSystemException(dir.toString(), null, "exists and is not a folder");
         }
-        Files.createDirectories(dir);
         return dir;
     }
 }

@@ -60,13 +60,11 @@ final class SampleCommand implements Callable<Integer> {
     @Mixin
     OutputFolderOption out;
 
-    @Option(names = "--tokenizer", paramLabel = "<file>",
-            description = "Tokenizer model file. Default: " + Home.BUNDLED_TOKENIZER + ".")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
-    @Option(names = "--model", paramLabel = "<file>",
-            description = "Transformer model file. Default: " + Home.BUNDLED_TRANSFORMER + ".")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--classes", paramLabel = "<class>", split = ",",
             description = "Classes by index or name (case-insensitive; a unique prefix will do), comma-separated."
@@ -83,13 +81,11 @@ final class SampleCommand implements Callable<Integer> {
     @Mixin
     GuidanceOption guidance;
 
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "<n>",
-            description = "Images generated at once. Default: ${DEFAULT-VALUE}.")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(16);
 
-    @Option(names = "--mode", paramLabel = "<mvar|var>",
-            description = "MVAR (no KV cache, neighbourhood attention) or VAR. Default: the mode the model was trained in.")
-    Mode mode;
+    @Mixin
+    SamplingModeOption mode;
 
     @Option(names = "--grid-columns", paramLabel = "<n>",
             description = "Grid width in images. Default: --per-class when above 1, else up to 10.")
@@ -101,25 +97,25 @@ final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        positive(perClass, "--per-class");
-        positive(batch, "--batch");
+        Usage.positive(spec.commandLine(), "--per-class", perClass);
+        int batchSize = batch.value();
         if (gridColumns != null) {
-            positive(gridColumns, "--grid-columns");
+            Usage.positive(spec.commandLine(), "--grid-columns", gridColumns);
         }
         Precision compute = precision.resolve(device.device());
-        Path modelFile = ModelFiles.existing(model, Home.BUNDLED_TRANSFORMER, "--model");
-        Path tokenizerFile = ModelFiles.existing(tokenizer, Home.BUNDLED_TOKENIZER, "--tokenizer");
+        Path modelFile = model.file();
+        Path tokenizerFile = tokenizer.file();
         Preset p = ModelFiles.preset(preset, modelFile, tokenizerFile);
         List<Integer> classIndices = classIndices(p);
-        Path folder = out.create(Path.of("samples"));
+        Mode m = mode.resolve(modelFile);
+        SamplingOptions settings = guidance.resolve(p, m, seed); // every check before the models load
+        Path folder = out.folder(Path.of("samples")); // created when the first image is written
         try (NDManager manager = device.newManager();
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, manager, ModelFile.Kind.TOKENIZER, p);
                 ModelFile.Loaded modelLoaded = ModelFile.read(modelFile, manager, ModelFile.Kind.TRANSFORMER, p);
                 VqVae vae = vaeFile.tokenizer();
                 Transformer transformer = modelLoaded.transformer(compute)) {
-            Mode m = mode != null ? mode : modelLoaded.mode() != null ? modelLoaded.mode() : Mode.MVAR;
             Sampler sampler = new Sampler(transformer, vae);
-            SamplingOptions settings = guidance.resolve(p, m, seed); // validates once, before any work
             double c = settings.cfg();
             int k = settings.topK();
             double tp = settings.topP();
@@ -129,15 +125,15 @@ final class SampleCommand implements Callable<Integer> {
             stdout.flush();
             // Jobs in generation order: repetition-major, so a batch shares one seed.
             int scales = p.transformer().schedule().scales();
-            int batchesPerRep = (classIndices.size() + batch - 1) / batch;
+            int batchesPerRep = (classIndices.size() + batchSize - 1) / batchSize;
             ProgressBar bar = ProgressBar.stderr("sampling", (long) perClass * batchesPerRep * scales, 0);
             BufferedImage[][] images = new BufferedImage[classIndices.size()][perClass];
             long done = 0;
             for (int r = 0; r < perClass; r++) {
                 long repSeed = seed + r;
                 for (int bi = 0; bi < batchesPerRep; bi++) {
-                    int from = bi * batch;
-                    int to = Math.min(classIndices.size(), from + batch);
+                    int from = bi * batchSize;
+                    int to = Math.min(classIndices.size(), from + batchSize);
                     long[] labels = classIndices.subList(from, to).stream().mapToLong(Integer::longValue).toArray();
                     // Batches after the first of a repetition get their own stream, derived from the seed.
                     long batchSeed = bi == 0 ? repSeed : repSeed ^ (0x9E3779B97F4A7C15L * bi);
@@ -195,12 +191,6 @@ final class SampleCommand implements Callable<Integer> {
             }
         }
         return new ArrayList<>(out);
-    }
-
-    private void positive(int value, String option) {
-        if (value < 1) {
-            throw new ParameterException(spec.commandLine(), option + " must be at least 1, got " + value);
-        }
     }
 
     /** File-name form of a class name: {@code T-shirt/top} becomes {@code t-shirt-top}. */

@@ -43,9 +43,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Option(names = "--tokenizer", paramLabel = "<file>",
-            description = "Tokenizer model file. Default: " + Home.BUNDLED_TOKENIZER + ".")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--data", required = true, paramLabel = "<source>",
             description = "fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist), fashion-mnist:<dir>, or an"
@@ -62,9 +61,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "<file>", description = "The token cache to write.")
     Path out;
 
-    @Option(names = "--batch", defaultValue = "64", paramLabel = "<n>",
-            description = "Images encoded at once. Default: ${DEFAULT-VALUE}.")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(64);
 
     @Spec
     CommandSpec spec;
@@ -72,13 +70,11 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if (batch < 1) {
-            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
-        }
+        int batchSize = batch.value();
         if (Files.isDirectory(out)) {
             throw new ParameterException(spec.commandLine(), "--out " + out + " is a folder; name the cache file");
         }
-        Path tokenizerFile = ModelFiles.existing(tokenizer, Home.BUNDLED_TOKENIZER, "--tokenizer");
+        Path tokenizerFile = tokenizer.file();
         Preset p = ModelFiles.preset(preset, tokenizerFile);
         ImageDataset dataset = Datasets.open(data, split, p.tokenizer().imageSize());
         if (dataset.classNames().size() > p.transformer().classes()) {
@@ -93,7 +89,7 @@ final class TokenizeCommand implements Callable<Integer> {
                 ModelFile.Loaded loaded = ModelFile.read(tokenizerFile, manager, ModelFile.Kind.TOKENIZER, p);
                 VqVae vae = loaded.tokenizer()) {
             ProgressBar bar = ProgressBar.stderr("tokenizing", dataset.size(), 0);
-            TokenCacheWriter.write(out, dataset, vae, manager, batch, flip, done -> bar.update(done, ""));
+            TokenCacheWriter.write(out, dataset, vae, manager, batchSize, flip, done -> bar.update(done, ""));
         }
         stdout.printf(Locale.ROOT, "wrote %s: %d images%s, patch_nums %s, %d bytes%n", out, dataset.size(),
                 flip ? " x 2 (with mirrored)" : "", p.tokenizer().schedule(), Files.size(out));

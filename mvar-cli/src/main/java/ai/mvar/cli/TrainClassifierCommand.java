@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,8 +32,8 @@ final class TrainClassifierCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "3", description = "default ${DEFAULT-VALUE}")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "64", description = "default ${DEFAULT-VALUE}")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(64);
 
     @Option(names = "--lr", defaultValue = "2e-3", description = "peak learning rate (default ${DEFAULT-VALUE})")
     double lr;
@@ -45,9 +46,10 @@ final class TrainClassifierCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int batchSize = batch.value();
         ImageDataset train = Datasets.open(data, Datasets.Split.TRAIN, FashionClassifier.SIDE);
         ImageDataset test = Datasets.open(data, Datasets.Split.TEST, FashionClassifier.SIDE);
-        try (NDManager m = Torch.newManager(); FashionClassifier c = ClassifierTraining.train(train, epochs, batch, lr, seed, m)) {
+        try (NDManager m = Torch.newManager(); FashionClassifier c = ClassifierTraining.train(train, epochs, batchSize, lr, seed, m)) {
             double accuracy = ClassifierTraining.accuracy(c, test, 256, m);
             c.save(out, Map.of("test_accuracy", Double.toString(accuracy), "epochs", Integer.toString(epochs),
                     "seed", Long.toString(seed)));

@@ -46,8 +46,8 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions training;
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "<file>", description = "tokenizer model file (teacher forcing)")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--tokens", required = true, paramLabel = "<file>", description = "token cache written by 'mvar tokenize'")
     Path tokens;
@@ -94,10 +94,9 @@ final class TrainCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--devices: " + e.getMessage());
             }
         }
-        Path tokenizerFile = ModelFiles.existing(tokenizer, null, "--tokenizer");
-        if (!java.nio.file.Files.isRegularFile(tokens)) {
-            throw new java.nio.file.NoSuchFileException(tokens.toString(), null, "--tokens file not found");
-        }
+        int batch = training.batch.value();
+        Path tokenizerFile = tokenizer.file();
+        ModelFiles.existing(tokens, "--tokens");
         Preset p = ModelFiles.preset(preset, tokenizerFile);
         AdamW.Config optimizer = AdamW.Config.reference().withWeightDecay(weightDecay).withMaxGradNorm(gradClip)
                 .withAccumulation(accumulation);
@@ -105,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
                 training.seed, optimizer);
         try (NDManager m = Torch.newManager(replicas.get(0));
                 TokenCache cache = TokenCache.open(tokens);
-                ModelFile.Loaded vaeFile = ModelFile.read(tokenizer, m, ModelFile.Kind.TOKENIZER, p);
+                ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
                 VqVae vae = vaeFile.tokenizer();
                 Transformer master = init == null ? Transformer.random(p.transformer(), m, training.seed)
                         : ModelFile.read(init, m, ModelFile.Kind.TRANSFORMER, p).transformer(Precision.FP32);
@@ -116,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
                         + p.transformer().vocabSize());
             }
             boolean flip = !training.noFlip && cache.hasFlipped();
-            TransformerJob job = new TransformerJob(trainer, cache, training.batch, training.seed, flip, m);
+            TransformerJob job = new TransformerJob(trainer, cache, batch, training.seed, flip, m);
             String name = mode.name().toLowerCase(Locale.ROOT);
             TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), training.out, name + " " + p.name(), m);
             Path model = training.out.resolve(name + ".safetensors");

@@ -5,7 +5,6 @@ import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.VqVae;
-import ai.mvar.train.LrSchedule;
 import ai.mvar.train.TrainingLoop;
 import ai.mvar.train.data.Datasets;
 import ai.mvar.train.data.ImageDataset;
@@ -51,6 +50,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int batch = training.batch.value();
         Preset p = preset.require();
         ImageDataset dataset = Datasets.open(data, Datasets.Split.TRAIN, p.tokenizer().imageSize());
         TokenizerTrainer.Config config = TokenizerTrainer.Config.defaults(training.seed).withReseedEvery(reseedEvery)
@@ -59,7 +59,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         try (NDManager m = Torch.newManager();
                 VqVae vae = VqVae.random(p.tokenizer(), m, training.seed);
                 TokenizerTrainer trainer = new TokenizerTrainer(vae, config)) {
-            TokenizerJob job = new TokenizerJob(trainer, dataset, training.batch, training.seed, !training.noFlip, m);
+            TokenizerJob job = new TokenizerJob(trainer, dataset, batch, training.seed, !training.noFlip, m);
             TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), out, "tokenizer " + p.name(), m);
             Path model = out.resolve("tokenizer.safetensors");
             ModelFile.write(model, ModelFile.Kind.TOKENIZER, p, null, vae.weights().tensors(),

@@ -3,6 +3,7 @@ package ai.mvar.cli;
 import ai.mvar.train.LrSchedule;
 import ai.mvar.train.TrainingLoop;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options every training command shares: the run folder, length, batch, learning rate and checkpoints. */
@@ -14,8 +15,8 @@ final class TrainingOptions {
     @Option(names = "--steps", defaultValue = "3000", description = "training iterations (default ${DEFAULT-VALUE})")
     long steps;
 
-    @Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
-    int batch;
+    @Mixin
+    BatchOption batch = new BatchOption(64);
 
     @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate (default ${DEFAULT-VALUE})")
     double lr;

@@ -37,8 +37,13 @@ class BenchCommandTest {
 
     @Test
     void errors() {
-        Cli.run("bench", "--preset", tiny.preset.toString()).failsWithOneLine(2, "bench", "--random");
+        // Without --random the preset applies to the model files, by default the bundled Fashion-MNIST model.
+        Cli.run("bench", "--preset", tiny.preset.toString()).failsWithOneLine(1, "bench", "does not fit preset 'tiny'");
         Cli.run("bench", "--random").failsWithOneLine(2, "bench", "missing --preset");
+        Cli.run("bench", "--random", "--preset", tiny.preset.toString(), "--model", tiny.transformer.toString())
+                .failsWithOneLine(2, "bench", "exclude each other");
+        Cli.run("bench", "--random", "--preset", tiny.preset.toString(), "--rounds", "0")
+                .failsWithOneLine(2, "bench", "--rounds must be at least 1, got 0");
         Cli.run("bench", "--model", tiny.transformer.toString(), "--tokenizer", tiny.tokenizer.toString(), "--depth", "3")
                 .failsWithOneLine(2, "bench", "--depth");
         Cli.run("bench", "--model", dir.resolve("gone.safetensors").toString(), "--tokenizer", tiny.tokenizer.toString())

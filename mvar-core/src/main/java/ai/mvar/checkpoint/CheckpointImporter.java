@@ -1,6 +1,5 @@
 package ai.mvar.checkpoint;
 
-import ai.djl.ndarray.types.Shape;
 import ai.mvar.nn.ParameterSpec;
 import ai.mvar.nn.WeightMismatchException;
 import java.io.IOException;
@@ -39,7 +38,7 @@ public final class CheckpointImporter {
             Map<String, String> metadata, Path output) throws IOException {
         try (TorchCheckpointReader reader = TorchCheckpointReader.open(checkpoint)) {
             Map<String, TorchTensor> stateDict = reader.stateDict(stateDictKey);
-            check(checkpoint, stateDict, spec);
+            spec.verify(checkpoint.toString(), stateDict, TorchTensor::shape);
             List<SafeTensorsWriter.Entry> entries = new ArrayList<>();
             List<String> written = new ArrayList<>();
             List<String> dropped = new ArrayList<>();
@@ -58,29 +57,6 @@ public final class CheckpointImporter {
             header.putAll(metadata);
             SafeTensorsWriter.write(output, entries, header);
             return new Report(output, List.copyOf(written), List.copyOf(dropped));
-        }
-    }
-
-    /** Compares the state dict with the spec; derivable buffers may be present or absent. */
-    static void check(Path source, Map<String, TorchTensor> stateDict, ParameterSpec spec) {
-        List<String> missing = new ArrayList<>();
-        List<String> misshaped = new ArrayList<>();
-        for (Map.Entry<String, Shape> e : spec.shapes().entrySet()) {
-            TorchTensor stored = stateDict.get(e.getKey());
-            if (stored == null) {
-                missing.add(e.getKey() + " " + e.getValue());
-            } else if (!stored.shape().equals(e.getValue())) {
-                misshaped.add(e.getKey() + ": expected " + e.getValue() + ", found " + stored.shape());
-            }
-        }
-        List<String> unexpected = new ArrayList<>();
-        for (String key : stateDict.keySet()) {
-            if (!spec.shapes().containsKey(key) && !spec.buffers().containsKey(key)) {
-                unexpected.add(key);
-            }
-        }
-        if (!missing.isEmpty() || !unexpected.isEmpty() || !misshaped.isEmpty()) {
-            throw new WeightMismatchException(source.toString(), missing, unexpected, misshaped);
         }
     }
 }

@@ -2,7 +2,6 @@ package ai.mvar.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
@@ -16,10 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -210,6 +207,18 @@ public final class ModelFile {
      * @throws WeightMismatchException listing every missing, unexpected and mis-shaped weight
      */
     public static Loaded read(Path file, NDManager manager, Kind expected, Preset preset) throws IOException {
+        Info checked = check(file, expected, preset);
+        StateDict weights = SafeTensorsReader.readAll(file, manager.newSubManager());
+        return new Loaded(file, checked.kind(), checked.preset(), checked.mode(), weights, checked.extra());
+    }
+
+    /**
+     * Every check of {@link #read} from the header alone, without reading a weight: for a command
+     * that hands the file to another process, or that wants to fail before any work.
+     *
+     * @return the header with the kind and preset the file would be loaded as
+     */
+    public static Info check(Path file, Kind expected, Preset preset) throws IOException {
         Info info = info(file);
         Kind kind = info.kind();
         if (kind == null) {
@@ -230,9 +239,8 @@ public final class ModelFile {
         if (preset != null && info.preset() != null) {
             checkSameSizes(file, kind, info.preset(), preset);
         }
-        verify(file, info.tensors(), spec(kind, effective));
-        StateDict weights = SafeTensorsReader.readAll(file, manager.newSubManager());
-        return new Loaded(file, kind, effective, info.mode(), weights, info.extra());
+        spec(kind, effective).verify(file.toString(), info.tensors(), TensorInfo::shape);
+        return new Info(file, kind, effective, info.mode(), info.extra(), info.tensors());
     }
 
     /** Names and shapes the preset's model of this kind expects. */
@@ -256,29 +264,6 @@ public final class ModelFile {
         if (!a.equals(b)) {
             throw new IllegalArgumentException(file + ": a " + kind.id() + " for preset '" + stored.name() + "' ("
                     + KIND_KEY + "/" + PRESET_KEY + ": " + a + ") does not fit preset '" + given.name() + "' (" + b + ")");
-        }
-    }
-
-    /** Compares stored shapes with the spec; derivable buffers may be present or absent. */
-    static void verify(Path file, Map<String, TensorInfo> stored, ParameterSpec spec) {
-        List<String> missing = new ArrayList<>();
-        List<String> misshaped = new ArrayList<>();
-        for (Map.Entry<String, Shape> e : spec.shapes().entrySet()) {
-            TensorInfo t = stored.get(e.getKey());
-            if (t == null) {
-                missing.add(e.getKey() + " " + e.getValue());
-            } else if (!t.shape().equals(e.getValue())) {
-                misshaped.add(e.getKey() + ": expected " + e.getValue() + ", found " + t.shape());
-            }
-        }
-        List<String> unexpected = new ArrayList<>();
-        for (String key : stored.keySet()) {
-            if (!spec.shapes().containsKey(key) && !spec.buffers().containsKey(key)) {
-                unexpected.add(key);
-            }
-        }
-        if (!missing.isEmpty() || !unexpected.isEmpty() || !misshaped.isEmpty()) {
-            throw new WeightMismatchException(file.toString(), missing, unexpected, misshaped);
         }
     }
 

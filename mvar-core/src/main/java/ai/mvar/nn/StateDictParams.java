@@ -3,9 +3,6 @@ package ai.mvar.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Serves parameters from a {@link StateDict} and, once the model is built, checks that the state
@@ -34,25 +31,7 @@ public final class StateDictParams {
      * returns quietly when the state dict fits.
      */
     public void verify() {
-        List<String> missing = new ArrayList<>();
-        List<String> misshaped = new ArrayList<>();
-        for (Map.Entry<String, Shape> e : expected.shapes().entrySet()) {
-            NDArray stored = stateDict.get(e.getKey());
-            if (stored == null) {
-                missing.add(e.getKey() + " " + e.getValue());
-            } else if (!stored.getShape().equals(e.getValue())) {
-                misshaped.add(e.getKey() + ": expected " + e.getValue() + ", found " + stored.getShape());
-            }
-        }
-        List<String> unexpected = new ArrayList<>();
-        for (String key : stateDict.keys()) {
-            if (!expected.shapes().containsKey(key) && !expected.buffers().containsKey(key)) {
-                unexpected.add(key);
-            }
-        }
-        if (!missing.isEmpty() || !unexpected.isEmpty() || !misshaped.isEmpty()) {
-            throw new WeightMismatchException(stateDict.source(), missing, unexpected, misshaped);
-        }
+        expected.verify(stateDict.source(), stateDict.tensors(), NDArray::getShape);
     }
 
     private Params view(String prefix) {
