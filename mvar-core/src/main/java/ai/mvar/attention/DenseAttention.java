@@ -3,7 +3,10 @@ package ai.mvar.attention;
 import ai.djl.ndarray.NDArray;
 import ai.mvar.nn.Functions;
 
-/** {@code softmax(scale * q kᵀ + bias) v}: the dense computation behind the block masks. */
+/**
+ * {@code softmax(scale * q kᵀ + bias) v}: the dense computation behind the block masks. The
+ * products run in the inputs' type, the softmax in fp32 (autocast's rule).
+ */
 public final class DenseAttention {
     private DenseAttention() {}
 
@@ -15,6 +18,6 @@ public final class DenseAttention {
         if (bias != null) {
             scores = scores.add(bias);
         }
-        return scores.softmax(-1).matMul(v);
+        return Functions.softmax(scores, -1).toType(v.getDataType(), false).matMul(v);
     }
 }

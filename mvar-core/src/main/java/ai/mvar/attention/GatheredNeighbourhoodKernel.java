@@ -46,7 +46,8 @@ public final class GatheredNeighbourhoodKernel implements NeighbourhoodKernel {
                 scores.add(product.sum(new int[] {-1})); // [N, span, B, H]
             }
         }
-        NDArray weights = NDArrays.concat(scores, 1).softmax(1).expandDims(-1); // [N, span^2, B, H, 1]
+        // [N, span^2, B, H, 1]; softmax in fp32, weights back in the values' type (autocast's rule)
+        NDArray weights = Functions.softmax(NDArrays.concat(scores, 1), 1).toType(v.getDataType(), false).expandDims(-1);
         scores.close();
         NDArray out = null;
         for (int r = 0; r < span; r++) {

@@ -11,7 +11,8 @@ import ai.mvar.nn.Params;
 /**
  * Multi-head self-attention of a VAR block: qkv projection with biases {@code (q_bias, 0,
  * v_bias)}, optionally L2-normalised q and k with a learned per-head temperature, an {@link
- * AttentionPattern}, and an output projection.
+ * AttentionPattern}, and an output projection. The normalisation runs in fp32 and q and k go back
+ * to the model's precision for the attention, as the reference casts them for NATTEN.
  */
 final class SelfAttention {
     private static final double MAX_SCALE_MUL = Math.log(100);
@@ -44,15 +45,18 @@ final class SelfAttention {
         int heads = config.heads();
         int hd = config.headDim();
         NDArray bias = qBias.concat(qBias.zerosLike()).concat(vBias);
-        NDArray qkv = ai.djl.nn.core.Linear.linear(x, qkvWeight, bias).singletonOrThrow()
+        NDArray qkv = ai.djl.nn.core.Linear.linear(x.toType(qkvWeight.getDataType(), false), qkvWeight, bias)
+                .singletonOrThrow()
                 .reshape(b, n, 3, heads, hd)
                 .transpose(2, 0, 3, 1, 4); // [3, B, H, N, hd]
         NDArray q = qkv.get(0);
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
         if (scaleMul != null) {
-            q = Functions.l2Normalize(q).mul(scaleMul.minimum(Tensors.scalar(scaleMul, MAX_SCALE_MUL)).exp());
-            k = Functions.l2Normalize(k);
+            NDArray temperature = Functions.fp32(scaleMul);
+            temperature = temperature.minimum(Tensors.scalar(temperature, MAX_SCALE_MUL)).exp();
+            q = Functions.l2Normalize(q).mul(temperature).toType(v.getDataType(), false);
+            k = Functions.l2Normalize(k).toType(v.getDataType(), false);
         }
         if (cache != null) {
             NDArray[] kv = cache.append(block, k, v);

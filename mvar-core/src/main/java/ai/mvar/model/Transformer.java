@@ -8,6 +8,7 @@ import ai.mvar.attention.AttentionPattern;
 import ai.mvar.attention.BlockCausalMask;
 import ai.mvar.attention.BlockDiagonalMask;
 import ai.mvar.attention.NeighbourhoodAttention;
+import ai.mvar.nn.Functions;
 import ai.mvar.nn.InitParams;
 import ai.mvar.nn.Linear;
 import ai.mvar.nn.ParameterSpec;
@@ -24,6 +25,10 @@ import java.util.List;
  * The class-conditional next-scale transformer shared by VAR and MVAR: class, level and position
  * embeddings, AdaLN blocks and an AdaLN head. The {@link Mode} decides only who attends to whom.
  * Parameter names are the reference's state-dict keys.
+ *
+ * <p>Weights and matrix products are in the model's {@link Precision}; the class embedding, the
+ * residual stream between blocks and the logits are fp32 whatever it is, as in the reference run
+ * under autocast (fp32 weights, fp16 products).
  */
 public final class Transformer implements AutoCloseable {
     private final TransformerConfig config;
@@ -166,13 +171,13 @@ public final class Transformer implements AutoCloseable {
         return AttentionPattern.FULL; // one scale alone (MVAR), or against the KV cache (VAR)
     }
 
-    /** Class embeddings {@code [B, C]}. */
+    /** Class embeddings {@code [B, C]}, fp32. */
     public NDArray classEmbedding(NDArray labels) {
         checkLabels(labels);
-        return classEmb.get(new NDIndex("{}", labels.toType(DataType.INT64, false)));
+        return Functions.fp32(classEmb.get(new NDIndex("{}", labels.toType(DataType.INT64, false))));
     }
 
-    /** The first scale's tokens: class embedding + pos_start + level and position embeddings. */
+    /** The first scale's tokens: class embedding + pos_start + level and position embeddings (fp32). */
     public NDArray startTokens(NDArray cond) {
         int first = config.schedule().tokens(0);
         long b = cond.getShape().get(0);
@@ -181,14 +186,14 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * Embedded inputs of scales {@code [from, to)}: {@code word_embed(tokens) + lvl + pos}, for
-     * code-space tokens {@code [B, n, Cvae]} of exactly those scales.
+     * Embedded inputs of scales {@code [from, to)}: {@code word_embed(tokens) + lvl + pos} (fp32),
+     * for code-space tokens {@code [B, n, Cvae]} of exactly those scales.
      */
     public NDArray embedTokens(NDArray tokens, int from, int to) {
-        return wordEmbed.forward(tokens.toType(precision.dataType(), false)).add(levelAndPosition(from, to));
+        return Functions.fp32(wordEmbed.forward(tokens)).add(levelAndPosition(from, to));
     }
 
-    /** Blocks and head: logits {@code [B, N, V]} for embedded tokens {@code [B, N, C]}. */
+    /** Blocks and head: fp32 logits {@code [B, N, V]} for embedded tokens {@code [B, N, C]}. */
     public NDArray run(NDArray x, NDArray cond, AttentionPattern pattern, KvCache cache) {
         for (int i = 0; i < blocks.size(); i++) {
             int block = i;
@@ -200,7 +205,7 @@ public final class Transformer implements AutoCloseable {
                 return out;
             });
         }
-        return head.forward(x, cond).toType(DataType.FLOAT32, false);
+        return Functions.fp32(head.forward(x, cond));
     }
 
     private NDArray levelAndPosition(int from, int to) {

@@ -1,8 +1,15 @@
 package ai.mvar.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
-/** Stateless activations and normalisations with PyTorch's exact definitions. */
+/**
+ * Stateless activations and normalisations with PyTorch's exact definitions. The normalisations
+ * and the softmax compute in fp32 and return fp32 whatever their input's type, as PyTorch's
+ * autocast runs them: an fp16 model keeps only its matrix products in fp16 (see {@link Precision}).
+ */
 public final class Functions {
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -28,16 +35,31 @@ public final class Functions {
         return x.mul(Tensors.scalar(x, factor));
     }
 
-    /** Layer norm over the last axis without affine parameters. */
+    /** Layer norm over the last axis without affine parameters, in fp32. */
     public static NDArray layerNorm(NDArray x, float eps) {
+        x = fp32(x);
         NDArray mean = x.mean(new int[] {-1}, true);
         NDArray centred = x.sub(mean);
         NDArray var = centred.square().mean(new int[] {-1}, true);
         return centred.div(var.add(eps).sqrt());
     }
 
-    /** Divides by the L2 norm over the last axis, as {@code F.normalize(x, dim=-1)} (eps 1e-12). */
+    /** Divides by the L2 norm over the last axis, as {@code F.normalize(x, dim=-1)} (eps 1e-12), in fp32. */
     public static NDArray l2Normalize(NDArray x) {
+        x = fp32(x);
         return x.div(x.square().sum(new int[] {-1}, true).sqrt().maximum(Tensors.scalar(x, 1e-12)));
+    }
+
+    /** Softmax over {@code axis} computed and returned in fp32 (fused with the up-cast of an fp16 input). */
+    public static NDArray softmax(NDArray x, int axis) {
+        if (x.getDataType() == DataType.FLOAT32) {
+            return x.softmax(axis);
+        }
+        return JniUtils.softmax((PtNDArray) x, axis, DataType.FLOAT32);
+    }
+
+    /** {@code x} as fp32 (itself when it is). */
+    public static NDArray fp32(NDArray x) {
+        return x.toType(DataType.FLOAT32, false);
     }
 }

@@ -2,7 +2,11 @@ package ai.mvar.nn;
 
 import ai.djl.ndarray.NDArray;
 
-/** {@code torch.nn.Linear}: weight {@code [out, in]}, optional bias. */
+/**
+ * {@code torch.nn.Linear}: weight {@code [out, in]}, optional bias. The input is cast to the
+ * weight's type first, as autocast casts a matrix product's inputs: an fp16 layer takes the fp32
+ * residual stream and returns fp16.
+ */
 public final class Linear {
     private final NDArray weight;
     private final NDArray bias;
@@ -13,6 +17,7 @@ public final class Linear {
     }
 
     public NDArray forward(NDArray x) {
+        x = x.toType(weight.getDataType(), false);
         return bias == null
                 ? ai.djl.nn.core.Linear.linear(x, weight).singletonOrThrow()
                 : ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();

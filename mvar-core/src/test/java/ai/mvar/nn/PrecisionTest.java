@@ -55,4 +55,24 @@ class PrecisionTest {
             }
         }
     }
+
+    /** Autocast's rule inside the ops: norms and softmax take fp16 and give fp32; a linear layer computes in its weight's type. */
+    @Test
+    void normsAndSoftmaxComputeInFp32AndLinearInItsWeightsType() {
+        try (NDManager m = Torch.newManager()) {
+            NDArray x = m.randomNormal(0, 3, new ai.djl.ndarray.types.Shape(4, 64), DataType.FLOAT32, Device.cpu());
+            NDArray half = x.toType(DataType.FLOAT16, false);
+            for (NDArray[] pair : new NDArray[][] {
+                {Functions.layerNorm(half, 1e-6f), Functions.layerNorm(x, 1e-6f)},
+                {Functions.softmax(half, -1), Functions.softmax(x, -1)},
+                {Functions.l2Normalize(half), Functions.l2Normalize(x)}}) {
+                assertEquals(DataType.FLOAT32, pair[0].getDataType());
+                float err = pair[0].sub(pair[1]).abs().max().getFloat() / pair[1].abs().max().getFloat();
+                assertTrue(err < 2e-3, "fp16 input rounding only: " + err);
+            }
+            StateDict sd = new StateDict(m.newSubManager(), "linear");
+            Linear linear = new Linear(new InitParams(sd, 1).inType(DataType.FLOAT16).root(), 64, 8, true);
+            assertEquals(DataType.FLOAT16, linear.forward(x).getDataType(), "fp32 input cast to the fp16 weight");
+        }
+    }
 }
