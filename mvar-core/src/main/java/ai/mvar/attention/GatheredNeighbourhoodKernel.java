@@ -103,6 +103,11 @@ public final class GatheredNeighbourhoodKernel implements NeighbourhoodKernel {
     }
 
     @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "gathered";
     }

@@ -47,6 +47,11 @@ public final class MaskedNeighbourhoodKernel implements NeighbourhoodKernel {
     }
 
     @Override
+    public boolean differentiable() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "masked";
     }

@@ -1,6 +1,7 @@
 package ai.mvar.attention;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -32,13 +33,15 @@ public final class NeighbourhoodAttention implements AttentionPattern {
     }
 
     /**
-     * The kernel that will run for these arrays: an accelerator's if one supports them, else the
-     * cheaper of the two portable ones. Dense scores take N^2 per head, gathered windows about
+     * The kernel that will run for these arrays: an accelerator's if one supports them (and, while
+     * gradients are recorded, is {@linkplain NeighbourhoodKernel#differentiable differentiable}),
+     * else the cheaper of the two portable ones. Dense scores take N^2 per head, gathered windows about
      * N k (k + d), so small maps (MVAR's 13x13 and 16x16 at d = 64, k = 7) run masked.
      */
     public static NeighbourhoodKernel kernelFor(NDArray q, int kernelSize) {
+        boolean recording = JniUtils.isGradMode();
         for (NeighbourhoodKernel kernel : acceleratedKernels()) {
-            if (kernel.supports(q)) {
+            if (kernel.supports(q) && (kernel.differentiable() || !recording)) {
                 return kernel;
             }
         }

@@ -19,6 +19,15 @@ public interface NeighbourhoodKernel {
     /** Whether this implementation can run on the arrays' device and dtype. */
     boolean supports(NDArray q);
 
+    /**
+     * Whether the output carries autograd history, so a backward pass reaches q, k and v. Kernels
+     * built from engine operations do; a fused kernel that writes raw device memory does not, and
+     * is never chosen while gradients are being recorded.
+     */
+    default boolean differentiable() {
+        return false;
+    }
+
     /** A short name for logs and benchmarks. */
     String name();
 }

@@ -11,7 +11,8 @@ import ai.mvar.attention.NeighbourhoodKernel;
 
 /**
  * {@link NeighbourhoodKernel} on GPU tensors of DJL's PyTorch engine: the fused CUDA forward,
- * reading and writing the tensors' device memory in place.
+ * reading and writing the tensors' device memory in place. Its output has no autograd history
+ * (not {@link #differentiable()}), so training runs a differentiable kernel instead.
  */
 public final class CudaNeighbourhoodKernel implements NeighbourhoodKernel {
 

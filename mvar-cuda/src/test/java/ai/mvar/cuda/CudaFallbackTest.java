@@ -41,6 +41,7 @@ class CudaFallbackTest {
             CudaNeighbourhoodKernel kernel = new CudaNeighbourhoodKernel();
             assertFalse(kernel.supports(q));
             assertEquals("cuda-fused", kernel.name());
+            assertFalse(kernel.differentiable(), "no autograd history: never chosen while gradients are recorded");
         }
     }
 }
