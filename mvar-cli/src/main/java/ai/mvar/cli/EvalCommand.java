@@ -4,8 +4,9 @@ import ai.djl.ndarray.NDManager;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.eval.FashionClassifier;
-import ai.mvar.eval.FrechetDistance;
-import ai.mvar.eval.SampleEvaluation;
+import ai.mvar.eval.FashionMnistEvaluation;
+import ai.mvar.eval.PrecisionRecall;
+import ai.mvar.eval.Scores;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.nn.Precision;
@@ -13,9 +14,12 @@ import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.data.Datasets;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,16 +27,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Scores a Fashion-MNIST generator with the project's classifier: generates --per-class samples of"
-                + " every class and reports (a) class consistency, the share classified as the class they were"
-                + " generated for, and (b) the Fréchet distance between classifier features of the samples and of"
-                + " the 10,000 test images (FID's formula on this classifier's 128 features).",
+        description = {"Scores a Fashion-MNIST generator with the project's classifier: --per-class samples of every class,"
+                + " for each of --seeds seed ranges, and their mean and standard deviation. Each row reports (a) class"
+                + " consistency, the share classified as the class the images were made for; (b) the Fréchet distance"
+                + " between classifier features of the images and of the 10,000 test images (FID's formula on this"
+                + " classifier's 128 features); (c) precision and recall (Kynkäänniemi et al. 2019, k = 3): the share of"
+                + " the images inside the k-NN feature manifold of --per-class real test images of each class, and the"
+                + " share of those real images inside the images' manifold (diversity).",
+                "Above the samples, the same scores of real training images, of held-out real test images (the floor"
+                + " of every number) and of the tokenizer's reconstructions of those test images (the best any"
+                + " transformer over this tokenizer can do).",
                 "Defaults: the bundled model and classifier."},
         footerHeading = "%nExamples:%n",
         footer = {"  ./mvar eval",
-                "  ./mvar eval --model runs/fm-var/var.safetensors --per-class 100"})
+                "  ./mvar eval --model runs/fm-var/var.safetensors --per-class 100 --seeds 3",
+                "  ./mvar eval --tokenizer runs/fm-tokenizer/tokenizer.safetensors --no-samples"})
 final class EvalCommand implements Callable<Integer> {
     static final String BUNDLED_CLASSIFIER = Home.BUNDLED_MODEL_DIR + "/classifier.safetensors";
+    private static final String ROW = "%-46s %11s %16s %15s %15s%n";
 
     @Mixin
     PresetOption preset;
@@ -46,13 +58,21 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--classifier", paramLabel = "<file>", description = "default: " + BUNDLED_CLASSIFIER)
     Path classifier;
 
-    @Option(names = "--per-class", defaultValue = "100", description = "samples per class (default ${DEFAULT-VALUE})")
+    @Option(names = "--per-class", defaultValue = "100",
+            description = "images of each class in every row and in the precision/recall reference (default ${DEFAULT-VALUE})")
     int perClass;
+
+    @Option(names = "--seeds", defaultValue = "3", paramLabel = "<n>",
+            description = "sampling runs: run r uses seeds from --seed + r * (10 * --per-class) on (default ${DEFAULT-VALUE})")
+    int seeds;
+
+    @Option(names = "--no-samples", description = "score only real images and the tokenizer's reconstructions (no --model)")
+    boolean noSamples;
 
     @Mixin
     BatchOption batch = new BatchOption(50);
 
-    @Option(names = "--seed", defaultValue = "0", description = "default ${DEFAULT-VALUE}")
+    @Option(names = "--seed", defaultValue = "0", description = "first seed (default ${DEFAULT-VALUE})")
     long seed;
 
     @Mixin
@@ -73,39 +93,78 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Usage.positive(spec.commandLine(), "--per-class", perClass);
+        Usage.positive(spec.commandLine(), "--seeds", seeds);
         int batchSize = batch.value();
-        Path modelFile = model.file();
         Path tokenizerFile = tokenizer.file();
+        Path modelFile = noSamples ? null : model.file();
         Path classifierFile = ModelFiles.existing(classifier, BUNDLED_CLASSIFIER, "--classifier");
-        Preset p = ModelFiles.preset(preset, modelFile, tokenizerFile);
+        Preset p = noSamples ? ModelFiles.preset(preset, tokenizerFile) : ModelFiles.preset(preset, modelFile, tokenizerFile);
         if (p.tokenizer().imageSize() != FashionClassifier.SIDE || p.transformer().classes() != FashionClassifier.CLASSES) {
             throw new IllegalArgumentException("the evaluator judges 28 px Fashion-MNIST images of 10 classes; " + p.name()
                     + " makes " + p.tokenizer().imageSize() + " px images of " + p.transformer().classes() + " classes");
         }
         Precision compute = precision.resolve(device.device());
-        Mode mo = mode.resolve(modelFile);
-        SamplingOptions options = guidance.resolve(p, mo, seed); // every check before the models load
+        Mode mo = noSamples ? null : mode.resolve(modelFile);
+        SamplingOptions options = noSamples ? null : guidance.resolve(p, mo, seed); // every check before the models load
+        PrintWriter out = spec.commandLine().getOut();
         try (NDManager m = device.newManager();
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
-                ModelFile.Loaded modelLoaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
                 VqVae vae = vaeFile.tokenizer();
-                Transformer transformer = modelLoaded.transformer(compute);
                 FashionClassifier c = FashionClassifier.read(classifierFile, m)) {
-            FrechetDistance.Statistics reference = SampleEvaluation.reference(c,
-                    Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), 500, m);
-            java.io.PrintWriter out = spec.commandLine().getOut();
-            SampleEvaluation.Report r = SampleEvaluation.evaluate(new Sampler(transformer, vae), options,
-                    p.transformer().classes(), perClass, batchSize, c, reference, m);
-            out.printf(Locale.ROOT, "%s, %s, cfg %s, top-k %d, top-p %s, %s on %s: %d samples%n", modelFile, mo,
-                    options.cfg(), options.topK(), options.topP(), compute, device.name(), r.samples());
-            out.printf(Locale.ROOT, "class consistency  %.4f%n", r.accuracy());
-            out.printf(Locale.ROOT, "Fréchet distance   %.3f (classifier features vs the test set)%n", r.frechet());
-            out.printf(Locale.ROOT, "generation         %.1f ms per image%n", 1e3 * r.seconds() / r.samples());
-            for (int k = 0; k < r.perClass().length; k++) {
-                out.printf(Locale.ROOT, "  %-12s %.3f%n", p.classNames().get(k), r.perClass()[k]);
+            FashionMnistEvaluation eval = new FashionMnistEvaluation(c,
+                    Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TRAIN, FashionClassifier.SIDE),
+                    Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), perClass, batchSize, m);
+            out.printf(Locale.ROOT, "%d images of each class per row; Fréchet distance to the 10,000 test images;"
+                    + " precision/recall (k = %d) against %d other test images%n", perClass, PrecisionRecall.K,
+                    perClass * FashionClassifier.CLASSES);
+            out.printf(Locale.ROOT, ROW, "", "consistency", "Fréchet", "precision", "recall");
+            Scores realTest = eval.realTest();
+            print(out, "real training images", List.of(eval.realTraining()));
+            print(out, "real test images (held out)", List.of(realTest));
+            print(out, "tokenizer reconstructions of those", List.of(eval.reconstructions(vae)));
+            if (!noSamples) {
+                try (ModelFile.Loaded loaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
+                        Transformer transformer = loaded.transformer(compute)) {
+                    List<FashionMnistEvaluation.Generated> runs = eval.samples(new Sampler(transformer, vae), options, seeds);
+                    printSamples(out, runs, mo, realTest, p);
+                    out.printf(Locale.ROOT, "%s: %s, cfg %s, top-k %d, top-p %s, %s on %s%n", modelFile, mo, options.cfg(),
+                            options.topK(), options.topP(), compute, device.name());
+                }
             }
             out.flush();
         }
         return 0;
+    }
+
+    private void printSamples(PrintWriter out, List<FashionMnistEvaluation.Generated> runs, Mode mo, Scores realTest,
+            Preset p) {
+        int n = perClass * FashionClassifier.CLASSES;
+        String what = mo + " samples";
+        for (FashionMnistEvaluation.Generated g : runs) {
+            print(out, String.format(Locale.ROOT, "%s, seeds %d-%d", what, g.seed(), g.seed() + n - 1), List.of(g.scores()));
+        }
+        List<Scores> scores = runs.stream().map(FashionMnistEvaluation.Generated::scores).toList();
+        if (runs.size() > 1) {
+            print(out, String.format(Locale.ROOT, "%s, mean ± std of %d runs", what, runs.size()), scores);
+        }
+        double seconds = runs.stream().mapToDouble(FashionMnistEvaluation.Generated::seconds).sum();
+        out.printf(Locale.ROOT, "%d samples, generation %.1f ms per image%n", n * runs.size(), 1e3 * seconds / (n * runs.size()));
+        out.printf(Locale.ROOT, "class consistency per class: samples (mean of the runs) / real test images%n");
+        double[] samplesPerClass = Scores.meanPerClass(scores);
+        for (int k = 0; k < samplesPerClass.length; k++) {
+            out.printf(Locale.ROOT, "  %-12s %.3f / %.3f%n", p.classNames().get(k), samplesPerClass[k], realTest.perClass()[k]);
+        }
+    }
+
+    /** One row: a single run's scores, or mean ± standard deviation over several. */
+    private static void print(PrintWriter out, String label, List<Scores> runs) {
+        out.printf(Locale.ROOT, ROW, label, cell(runs, Scores::consistency, 3), cell(runs, Scores::frechet, 2),
+                cell(runs, Scores::precision, 3), cell(runs, Scores::recall, 3));
+    }
+
+    private static String cell(List<Scores> runs, ToDoubleFunction<Scores> metric, int digits) {
+        Scores.Spread s = Scores.Spread.of(runs, metric);
+        String value = String.format(Locale.ROOT, "%." + digits + "f", s.mean());
+        return runs.size() == 1 ? value : value + String.format(Locale.ROOT, " ± %." + digits + "f", s.std());
     }
 }

@@ -1,5 +1,6 @@
 package ai.mvar.cli;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -15,6 +16,7 @@ import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.data.FashionMnist;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,7 +40,7 @@ class EvalCommandTest {
     Path dir;
 
     @Test
-    void reportsClassConsistencyAndFrechetDistance() throws Exception {
+    void reportsEveryScoreOfSamplesBesideRealImagesAndReconstructions() throws Exception {
         assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("t10k-images-idx3-ubyte.gz")),
                 "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)");
         Preset preset = PresetJson.parse(JSON, "tiny28");
@@ -54,15 +56,29 @@ class EvalCommandTest {
             c.save(classifier, Map.of());
         }
         Cli.Result r = Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier",
-                classifier.toString(), "--per-class", "2", "--batch", "10").ok();
-        assertTrue(r.out().contains("20 samples"), r.out());
-        Matcher consistency = Pattern.compile("class consistency\\s+([0-9.]+)").matcher(r.out());
-        assertTrue(consistency.find(), r.out());
-        double accuracy = Double.parseDouble(consistency.group(1));
-        assertTrue(accuracy >= 0 && accuracy <= 1, r.out());
-        Matcher frechet = Pattern.compile("Fréchet distance\\s+([0-9.]+)").matcher(r.out());
-        assertTrue(frechet.find(), r.out());
-        assertTrue(Double.isFinite(Double.parseDouble(frechet.group(1))), r.out());
+                classifier.toString(), "--per-class", "2", "--seeds", "2", "--batch", "10").ok();
+        for (String row : List.of("real training images", "real test images (held out)", "tokenizer reconstructions of those",
+                "MVAR samples, seeds 0-19", "MVAR samples, seeds 20-39")) {
+            double[] v = row(r.out(), row);
+            assertTrue(v[0] >= 0 && v[0] <= 1 && Double.isFinite(v[1]) && v[1] >= 0, row + " in\n" + r.out());
+            assertTrue(v[2] >= 0 && v[2] <= 1 && v[3] >= 0 && v[3] <= 1, row + " in\n" + r.out());
+        }
+        assertTrue(Pattern.compile("MVAR samples, mean ± std of 2 runs\\s+[0-9.]+ ± [0-9.]+").matcher(r.out()).find(), r.out());
+        assertTrue(r.out().contains("40 samples"), r.out());
         assertTrue(r.out().contains("Ankle boot"), r.out());
+
+        Cli.Result floors = Cli.run("eval", "--tokenizer", tok.toString(), "--model", dir.resolve("none").toString(),
+                "--classifier", classifier.toString(), "--per-class", "2", "--no-samples").ok();
+        assertTrue(floors.out().contains("tokenizer reconstructions of those"), floors.out());
+        assertFalse(floors.out().contains("samples,"), floors.out());
+    }
+
+    /** The four numbers of an output row: consistency, Fréchet distance, precision, recall. */
+    private static double[] row(String out, String label) {
+        Matcher mt = Pattern.compile(Pattern.quote(label) + "\\s+([0-9.]+)\\s+([0-9.]+)\\s+([0-9.]+)\\s+([0-9.]+)\\n")
+                .matcher(out);
+        assertTrue(mt.find(), "no row '" + label + "' in\n" + out);
+        return new double[] {Double.parseDouble(mt.group(1)), Double.parseDouble(mt.group(2)),
+                Double.parseDouble(mt.group(3)), Double.parseDouble(mt.group(4))};
     }
 }

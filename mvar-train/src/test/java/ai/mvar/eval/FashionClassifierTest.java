@@ -21,9 +21,6 @@ class FashionClassifierTest {
         try (NDManager m = Torch.newManager(); FashionClassifier c = ClassifierTraining.train(train, 2, 64, 2e-3, 1, m)) {
             double accuracy = ClassifierTraining.accuracy(c, test, 128, m);
             assertTrue(accuracy > 0.7, "test accuracy after 2 epochs on 2048 images: " + accuracy);
-            FrechetDistance.Statistics a = SampleEvaluation.reference(c, test.first(256), 128, m);
-            assertEquals(FashionClassifier.FEATURES, a.mean().length);
-            assertEquals(0, FrechetDistance.between(a, a), 1e-6);
             assertEquals(c.weights().size(), FashionClassifier.spec().shapes().size());
         }
     }
