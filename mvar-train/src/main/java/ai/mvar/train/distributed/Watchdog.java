@@ -1,0 +1,48 @@
+package ai.mvar.train.distributed;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A deadline for blocking calls that cannot be interrupted (an MPI collective waits inside the C
+ * library): {@link #arm} before the call, close the returned handle after it. A call still running
+ * at the deadline gets {@code onTimeout} with a message naming it, on the watchdog's thread; that
+ * handler must end the job, since the call itself will not return.
+ */
+final class Watchdog implements AutoCloseable {
+    private final Duration timeout;
+    private final Consumer<String> onTimeout;
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(r -> RendezvousServer.daemon(r, "collective watchdog"));
+
+    Watchdog(Duration timeout, Consumer<String> onTimeout) {
+        this.timeout = timeout;
+        this.onTimeout = onTimeout;
+    }
+
+    Duration timeout() {
+        return timeout;
+    }
+
+    /** Starts the clock for {@code what}; closing the handle stops it. */
+    Armed arm(String what) {
+        ScheduledFuture<?> f = timer.schedule(() -> onTimeout.accept(what + " did not complete within "
+                + timeout.toSeconds() + " s (a rank hung or the network failed)"), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return () -> f.cancel(false);
+    }
+
+    /** A running deadline. */
+    interface Armed extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

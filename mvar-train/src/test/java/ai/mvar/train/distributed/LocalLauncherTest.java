@@ -1,0 +1,74 @@
+package ai.mvar.train.distributed;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real jobs of two JVMs on this machine: Open MPI's mpirun for the MPI backend, plain processes otherwise. */
+class LocalLauncherTest {
+    @TempDir
+    Path dir;
+
+    /** The worker command: this JVM's class path, {@link RankMain} and {@code args}. */
+    static List<String> worker(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), RankMain.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    @Test
+    void mpiRanksSumGradientsInBuckets() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        // 40-byte buckets: "c" (32 bytes) alone, "b" (20) alone, "unused" (28) alone, "a" (48) alone
+        LocalLauncher.Result r = LocalLauncher.run(worker("reduce", "40"), 2, Backend.MPI, out, err, Duration.ofMinutes(2));
+        assertTrue(r.ok(), () -> r + "\n" + out + err);
+        assertTrue(out.toString().contains("REDUCED rank 0 of 2, 4 bucket(s)"), out::toString);
+        assertTrue(out.toString().contains("REDUCED rank 1 of 2, 4 bucket(s)"), out::toString);
+
+        StringWriter one = new StringWriter();
+        LocalLauncher.Result big = LocalLauncher.run(worker("reduce", Long.toString(GradientReducer.DEFAULT_BUCKET_BYTES)),
+                2, Backend.MPI, one, err, Duration.ofMinutes(2));
+        assertTrue(big.ok(), () -> big + "\n" + one + err);
+        assertTrue(one.toString().contains("REDUCED rank 0 of 2, 1 bucket(s)"), one::toString);
+    }
+
+    @Test
+    void aRankKilledUnderMpirunStopsTheJobWithAClearMessage() throws Exception {
+        assertStopsAfterRankOneDies("die", Backend.MPI);
+    }
+
+    @Test
+    void aRankKilledWhileOthersWaitStopsTheJobWithoutMpi() throws Exception {
+        assertStopsAfterRankOneDies("die-direct", Backend.NCCL);
+    }
+
+    private void assertStopsAfterRankOneDies(String mode, Backend backend) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        long start = System.nanoTime();
+        LocalLauncher.Result r = LocalLauncher.run(worker(mode, dir.toString()), 2, backend, out, err, Duration.ofMinutes(2));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertFalse(r.ok());
+        assertTrue(seconds < 60, "the job took " + seconds + " s to stop");
+        String failure = r.failure().orElseThrow();
+        assertTrue(failure.startsWith("rank 1 of 2 (pid "), failure);
+        assertTrue(failure.contains("without finishing: it was killed"), failure);
+        assertTrue(failure.contains(backend == Backend.MPI ? "after step 3" : "after step 5"), failure);
+        if (backend != Backend.MPI) {
+            // Under mpirun the survivors may be ended by mpirun itself before they can say why.
+            assertTrue(err.toString().contains("mvar: rank 0 of 2: stopping: rank 1 of 2"), err::toString);
+        }
+        assertTrue(r.exitCode() != 0);
+    }
+}
