@@ -61,7 +61,7 @@ public final class TrainingCheckpoint {
     /** Saves {@code state} atomically and prunes old checkpoints; returns the new file. */
     public Path save(TrainingState state) throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(String.format("step-%012d.safetensors", state.step()));
+        Path file = file(state.step());
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         state.weights().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> tensors.put(MODEL + e.getKey(), e.getValue()));
@@ -103,21 +103,44 @@ public final class TrainingCheckpoint {
      */
     public Optional<TrainingState> resume(NDManager manager) throws IOException {
         for (Path file : checkpoints()) {
-            NDManager attempt = manager.newSubManager();
             try {
-                TrainingState state = read(file, attempt);
-                for (NDArray a : attempt.getManagedArrays().stream().map(NDArray.class::cast).toList()) {
-                    a.attach(manager);
-                }
-                attempt.close();
+                TrainingState state = readWhole(file, manager);
                 LOG.info("resuming from {} (step {})", file, state.step());
                 return Optional.of(state);
             } catch (IOException | RuntimeException e) {
-                attempt.close();
                 LOG.warn("skipping unusable checkpoint {}: {}", file, e.getMessage());
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The checkpoint of {@code step}, which must read back completely: the ranks of a job other
+     * than rank 0 load the one rank 0 chose.
+     */
+    public TrainingState load(long step, NDManager manager) throws IOException {
+        Path file = file(step);
+        try {
+            return readWhole(file, manager);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot read " + file + ", the checkpoint rank 0 resumes from (" + e.getMessage()
+                    + "); every rank must see the run folder (a file system all machines share)", e);
+        }
+    }
+
+    /** {@code file} read in full into {@code manager}, or nothing allocated there at all. */
+    private static TrainingState readWhole(Path file, NDManager manager) throws IOException {
+        try (NDManager attempt = manager.newSubManager()) {
+            TrainingState state = read(file, attempt);
+            for (NDArray a : attempt.getManagedArrays().stream().map(NDArray.class::cast).toList()) {
+                a.attach(manager);
+            }
+            return state;
+        }
+    }
+
+    private Path file(long step) {
+        return dir.resolve(String.format("step-%012d.safetensors", step));
     }
 
     private static TrainingState read(Path file, NDManager manager) throws IOException {

@@ -1,6 +1,7 @@
 package ai.mvar.train;
 
 import ai.djl.ndarray.NDManager;
+import ai.mvar.train.distributed.ProcessGroup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -64,27 +65,44 @@ public final class TrainingLoop {
 
     private TrainingLoop() {}
 
-    /** Runs (or resumes) {@code job} in {@code dir} up to {@code options.steps()}. */
+    /** Runs (or resumes) {@code job} in {@code dir} up to {@code options.steps()}, in one process. */
     public static Result run(Job job, Options options, Path dir, String title, NDManager manager) throws IOException {
+        return run(job, options, dir, title, manager, ProcessGroup.single());
+    }
+
+    /**
+     * Runs (or resumes) {@code job} as one rank of {@code group}. Rank 0 writes the run folder
+     * (checkpoints, metrics, plot) and shows progress; every rank resumes from the checkpoint rank 0
+     * chooses, so the ranks continue in step. A failing step tells the other ranks before it throws.
+     */
+    public static Result run(Job job, Options options, Path dir, String title, NDManager manager, ProcessGroup group)
+            throws IOException {
+        boolean writer = group.rank() == 0;
         TrainingCheckpoint checkpoints = new TrainingCheckpoint(dir.resolve("checkpoints"), options.keep());
         Path metricsFile = dir.resolve("metrics.jsonl");
         Path plot = dir.resolve("loss.png");
-        long start = 0;
+        long start;
         try (NDManager loaded = manager.newSubManager()) {
-            Optional<TrainingState> saved = checkpoints.resume(loaded);
+            Optional<TrainingState> saved = writer ? checkpoints.resume(loaded) : Optional.empty();
+            start = group.broadcast(saved.map(TrainingState::step).orElse(-1L));
+            if (!writer && start >= 0) {
+                saved = Optional.of(checkpoints.load(start, loaded));
+            }
             if (saved.isPresent()) {
                 job.restore(saved.get());
-                start = saved.get().step();
                 LOG.info("{}: resumed at step {} of {}", title, start, options.steps());
             }
+            start = Math.max(start, 0);
         }
-        MetricsLog.truncateAfter(metricsFile, start);
         Path last = checkpoints.checkpoints().stream().findFirst().orElse(null);
         if (start >= options.steps()) {
             return new Result(start, start, last, metricsFile, plot);
         }
-        ProgressBar bar = ProgressBar.stderr(title, options.steps(), start);
-        try (MetricsLog log = new MetricsLog(metricsFile)) {
+        if (writer) {
+            MetricsLog.truncateAfter(metricsFile, start);
+        }
+        ProgressBar bar = writer ? ProgressBar.stderr(title, options.steps(), start) : null;
+        try (MetricsLog log = writer ? new MetricsLog(metricsFile) : null) {
             for (long it = start; it < options.steps(); it++) {
                 StepMetrics m;
                 try {
@@ -92,8 +110,12 @@ public final class TrainingLoop {
                 } catch (NonFiniteLossException e) {
                     throw e.withLastCheckpoint(last);
                 }
-                log.log(m);
                 long done = it + 1;
+                group.progress(done);
+                if (!writer) {
+                    continue;
+                }
+                log.log(m);
                 bar.update(done, String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr()));
                 if (done % options.checkpointEvery() == 0 || done == options.steps()) {
                     last = checkpoints.save(job.snapshot());
@@ -102,6 +124,9 @@ public final class TrainingLoop {
                     LossPlot.write(MetricsLog.read(metricsFile), plot, title, job::seriesName);
                 }
             }
+        } catch (IOException | RuntimeException e) {
+            group.fail(e);
+            throw e;
         }
         return new Result(options.steps(), start, last, metricsFile, plot);
     }

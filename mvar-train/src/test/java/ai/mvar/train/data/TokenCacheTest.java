@@ -79,6 +79,49 @@ class TokenCacheTest {
     }
 
     @Test
+    void shardsOfThreeRanksTileTheWholeBatch(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tokens.mvtc");
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
+            TokenCacheWriter.write(file, TinyModels.randomImages(9, 16, 4), vae, m, 4, true, n -> {});
+            try (TokenCache cache = TokenCache.open(file)) {
+                TokenBatches whole = new TokenBatches(cache, 8, DataPosition.start(3), true);
+                List<TokenBatches> ranks = new ArrayList<>();
+                for (int r = 0; r < 3; r++) {
+                    ranks.add(new TokenBatches(cache, 8, DataPosition.start(3), true, new BatchShard(r, 3)));
+                }
+                for (int i = 0; i < 4; i++) { // past an epoch: 9 samples hold one batch of 8
+                    try (NDManager step = m.newSubManager()) {
+                        TokenCache.TokenBatch all = whole.next(step);
+                        List<Long> labels = new ArrayList<>();
+                        List<Long> tokens = new ArrayList<>();
+                        List<Integer> sizes = new ArrayList<>();
+                        for (TokenBatches rank : ranks) {
+                            TokenCache.TokenBatch part = rank.next(step);
+                            assertEquals(all.position(), part.position());
+                            sizes.add((int) part.labels().size());
+                            for (long l : part.labels().toLongArray()) {
+                                labels.add(l);
+                            }
+                            for (long t : part.indices().get(3).toLongArray()) {
+                                tokens.add(t);
+                            }
+                        }
+                        assertEquals(List.of(2, 3, 3), sizes);
+                        assertEquals(boxed(all.labels().toLongArray()), labels);
+                        assertEquals(boxed(all.indices().get(3).toLongArray()), tokens, "same samples, same flips");
+                    }
+                }
+                assertThrows(IllegalArgumentException.class,
+                        () -> new TokenBatches(cache, 2, DataPosition.start(3), true, new BatchShard(0, 3)));
+            }
+        }
+    }
+
+    private static List<Long> boxed(long[] a) {
+        return java.util.Arrays.stream(a).boxed().toList();
+    }
+
+    @Test
     void rejectsTruncatedAndForeignFiles(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("tokens.mvtc");
         try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
