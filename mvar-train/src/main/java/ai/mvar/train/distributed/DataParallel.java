@@ -1,8 +1,11 @@
 package ai.mvar.train.distributed;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.mvar.nn.Torch;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -57,17 +60,17 @@ public final class DataParallel {
         }
         Stop stop = Stop.halting(env.rank(), env.size());
         RendezvousServer server = null;
-        InetSocketAddress address;
+        InetSocketAddress address = env.rendezvous().orElse(null);
         if (env.hostsRendezvous()) {
-            int port = env.rendezvous().map(InetSocketAddress::getPort).orElse(0);
-            server = RendezvousServer.start(new InetSocketAddress(port), env.size(), timeouts.rendezvousTimeout(),
-                    reason -> {});
-            address = env.rendezvous().orElse(InetSocketAddress.createUnresolved(hostName(), server.port()));
-        } else {
-            address = env.rendezvous().orElse(null);
+            server = RendezvousServer.start(new InetSocketAddress(address == null ? 0 : address.getPort()), env.size(),
+                    timeouts.rendezvousTimeout(), reason -> {});
+            address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
         }
         if (env.rendezvous().isEmpty()) {
-            address = broadcastAddress(mpi, address);
+            // mpirun and srun say nothing about a rendezvous: rank 0 tells the others where its server is
+            InetSocketAddress shared = broadcastAddress(mpi,
+                    server == null ? null : InetSocketAddress.createUnresolved(hostName(), server.port()));
+            address = server == null ? shared : address;
         }
         String who = "pid " + ProcessHandle.current().pid() + " on " + hostName() + ", " + name(device);
         RendezvousClient membership;
@@ -85,7 +88,7 @@ public final class DataParallel {
         try {
             return backend == Backend.MPI
                     ? new MpiGroup(mpi, env.rank(), env.size(), timeouts.collectiveTimeout(), membership, server, stop)
-                    : nccl(env, device, timeouts, membership, server);
+                    : nccl(env, device, timeouts, membership, server, mpi);
         } catch (IOException | RuntimeException e) {
             membership.fail(e.toString());
             membership.close();
@@ -96,26 +99,32 @@ public final class DataParallel {
         }
     }
 
+    /** NCCL's communicator on {@code device}; {@code mpi} (or null) is finalised when the group closes. */
     private static NcclGroup nccl(LaunchEnvironment env, Device device, Timeouts timeouts, RendezvousClient membership,
-            RendezvousServer server) throws IOException {
+            RendezvousServer server, Mpi mpi) throws IOException {
         Nccl nccl = Nccl.get();
         CudaDriver cuda = CudaDriver.get();
-        // PyTorch makes the device's primary context when it first computes there; NCCL joins it.
-        var manager = Torch.newManager(device);
-        manager.zeros(new ai.djl.ndarray.types.Shape(1)).close();
-        var context = cuda.primaryContext(device.getDeviceId());
-        cuda.makeCurrent(context);
-        String id;
-        if (env.rank() == 0) {
-            id = nccl.newUniqueId();
-            membership.put(NCCL_ID, id);
-        } else {
-            id = membership.get(NCCL_ID, timeouts.rendezvousTimeout());
+        NDManager manager = Torch.newManager(device);
+        try {
+            // PyTorch creates the device's primary context when it first computes there; NCCL joins that context.
+            manager.zeros(new Shape(1)).close();
+            Pointer context = cuda.primaryContext(device.getDeviceId());
+            cuda.makeCurrent(context);
+            String id;
+            if (env.rank() == 0) {
+                id = nccl.newUniqueId();
+                membership.put(NCCL_ID, id);
+            } else {
+                id = membership.get(NCCL_ID, timeouts.rendezvousTimeout());
+            }
+            Pointer comm = nccl.initRank(id, env.size(), env.rank());
+            LOG.info("NCCL {} ({}): communicator of {} ranks on {}", nccl.version(), nccl.library(), env.size(), device);
+            return new NcclGroup(nccl, cuda, context, comm, device, manager, mpi, env.rank(), env.size(),
+                    timeouts.collectiveTimeout(), membership, server);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
         }
-        var comm = nccl.initRank(id, env.size(), env.rank());
-        LOG.info("NCCL {} ({}) communicator of {} ranks on {}", nccl.version(), nccl.library(), env.size(), device);
-        return new NcclGroup(nccl, cuda, context, comm, device, manager, env.rank(), env.size(),
-                timeouts.collectiveTimeout(), membership, server);
     }
 
     /** Rank 0's rendezvous address, sent to every rank through MPI. */

@@ -28,10 +28,12 @@ final class NcclGroup extends RankGroup {
     private final Pointer comm;
     private final Device device;
     private final NDManager manager;
+    private final Mpi mpi;
     private boolean aborted;
 
-    NcclGroup(Nccl nccl, CudaDriver cuda, Pointer context, Pointer comm, Device device, NDManager manager, int rank,
-            int size, Duration timeout, RendezvousClient membership, RendezvousServer hosted) {
+    /** @param mpi the MPI that found the rendezvous (mpirun or srun), finalised on close; or null */
+    NcclGroup(Nccl nccl, CudaDriver cuda, Pointer context, Pointer comm, Device device, NDManager manager, Mpi mpi,
+            int rank, int size, Duration timeout, RendezvousClient membership, RendezvousServer hosted) {
         super(rank, size, timeout, membership, hosted);
         this.nccl = nccl;
         this.cuda = cuda;
@@ -39,6 +41,7 @@ final class NcclGroup extends RankGroup {
         this.comm = comm;
         this.device = device;
         this.manager = manager;
+        this.mpi = mpi;
     }
 
     @Override
@@ -113,5 +116,8 @@ final class NcclGroup extends RankGroup {
             nccl.destroy(comm);
         }
         manager.close();
+        if (mpi != null) {
+            mpi.finish();
+        }
     }
 }
