@@ -108,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
                 VqVae vae = vaeFile.tokenizer();
                 Transformer master = init == null ? Transformer.random(p.transformer(), m, training.seed)
                         : ModelFile.read(init, m, ModelFile.Kind.TRANSFORMER, p).transformer(Precision.FP32);
-                TransformerTrainer trainer = new TransformerTrainer(TransformerTrainer.replicate(master, replicas), vae, config)) {
+                TransformerTrainer trainer = new TransformerTrainer(master, replicas, vae, config)) {
             if (!cache.schedule().equals(p.transformer().schedule()) || cache.vocabSize() != p.transformer().vocabSize()) {
                 throw new IllegalArgumentException(tokens + " holds patch_nums " + cache.schedule() + " over " + cache.vocabSize()
                         + " codes; the preset " + p.name() + " has " + p.transformer().schedule() + " over "

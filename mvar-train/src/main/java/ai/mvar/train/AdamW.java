@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.mvar.nn.Scope;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,21 +12,38 @@ import java.util.Map;
 
 /**
  * AdamW over named parameters, as {@code torch.optim.AdamW} computes it (decoupled weight decay
- * {@code p *= 1 - lr * wd}, bias-corrected moments), with VAR's recipe around it: clipping by the
- * global gradient norm and gradient accumulation.
+ * {@code p *= 1 - lr * wd}, bias-corrected moments, a step count per parameter), with VAR's recipe
+ * around it: clipping by the global gradient norm ({@code clip_grad_norm_}) and gradient
+ * accumulation.
  *
- * <p>Usage: mark nothing yourself; the constructor turns on gradients for every parameter. Run the
- * forward pass and {@code backward} inside a {@code GradientCollector} once per micro-batch, then
- * call {@link #step(double)}. Gradients accumulate in the parameters' {@code .grad} (PyTorch
- * semantics); every {@code accumulation}-th call averages them, clips, updates and zeroes them.
- * Do not scale the loss by the accumulation count: the average is taken here.
+ * <p>A parameter without a gradient in an update is skipped entirely, as PyTorch skips a parameter
+ * whose {@code .grad} is None: no weight decay, no moment update, and its own step count (hence its
+ * bias correction) does not advance. MVAR relies on it: {@code pos_start} is only reached by the
+ * passes that include the first scale.
+ *
+ * <p>Two ways to feed it gradients:
+ * <ul>
+ *   <li>{@link #update}: the gradients of one update, by name, null where the backward pass did not
+ *       reach a parameter; the transformer trainer takes them from fresh leaves per update
+ *       ({@link GradientLeaves}), which is PyTorch's {@code zero_grad(set_to_none=True)};
+ *   <li>{@link #step(double)}: the parameters themselves are the autograd leaves; gradients
+ *       accumulate in their {@code .grad} and are zeroed after each update, which is PyTorch's
+ *       {@code zero_grad(set_to_none=False)} (a parameter skipped once its gradient exists carries a
+ *       zero gradient). For models whose every parameter takes part in every pass.
+ * </ul>
  */
 public final class AdamW implements AutoCloseable {
+    private static final String EXP_AVG = "exp_avg.";
+    private static final String EXP_AVG_SQ = "exp_avg_sq.";
+    private static final String STEP = "step.";
+
     private final Map<String, NDArray> params;
     private final Config config;
     private final NDManager stateManager;
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
+    private final Map<String, Long> paramSteps = new LinkedHashMap<>();
+    private final Map<String, NDArray> stepTensors = new LinkedHashMap<>();
     private final Map<String, Boolean> decays = new LinkedHashMap<>();
     private long steps;
     private int pendingMicroSteps;
@@ -65,8 +83,36 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** What one call to {@link #step} did. */
-    public record StepReport(boolean applied, double gradNorm, double clipScale) {}
+    /** The gradients of one update by parameter name. */
+    @FunctionalInterface
+    public interface Gradients {
+        /**
+         * The gradient of {@code name} (any floating type, any device; it is converted), or null when
+         * the backward pass did not reach that parameter. Called inside a scope that frees what it
+         * returns; may be called more than once per name.
+         */
+        NDArray of(String name);
+    }
+
+    /** What one call did. */
+    public enum Outcome {
+        /** A micro-batch's gradients were kept for the next update. */
+        ACCUMULATED,
+        /** The weights were updated. */
+        APPLIED,
+        /** The gradients held NaN or infinity: nothing changed (under loss scaling, the step is skipped). */
+        NON_FINITE
+    }
+
+    /**
+     * What one call did, the global gradient norm before clipping (NaN while accumulating) and the
+     * factor clipping multiplied the gradients by.
+     */
+    public record StepReport(Outcome outcome, double gradNorm, double clipScale) {
+        public boolean applied() {
+            return outcome == Outcome.APPLIED;
+        }
+    }
 
     public AdamW(Map<String, NDArray> params, Config config) {
         if (params.isEmpty()) {
@@ -83,6 +129,8 @@ public final class AdamW implements AutoCloseable {
             p.setRequiresGradient(true);
             expAvg.put(e.getKey(), stateManager.zeros(p.getShape()));
             expAvgSq.put(e.getKey(), stateManager.zeros(p.getShape()));
+            paramSteps.put(e.getKey(), 0L);
+            stepTensors.put(e.getKey(), stateManager.zeros(new Shape(), DataType.INT64));
             decays.put(e.getKey(), config.groups().decays(e.getKey(), p));
         }
     }
@@ -91,9 +139,14 @@ public final class AdamW implements AutoCloseable {
         return config;
     }
 
-    /** Updates applied so far (PyTorch's {@code state['step']}). */
+    /** Updates applied so far. */
     public long steps() {
         return steps;
+    }
+
+    /** Updates that reached parameter {@code name} (PyTorch's {@code state[p]['step']}). */
+    public long steps(String name) {
+        return paramSteps.get(name);
     }
 
     /** Whether parameter {@code name} is weight-decayed. */
@@ -102,8 +155,8 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Ends a micro-batch; every {@code accumulation}-th call updates the weights with learning
-     * rate {@code lr}.
+     * Ends a micro-batch whose gradients are in the parameters' own {@code .grad}; every
+     * {@code accumulation}-th call averages them, clips, updates and zeroes them.
      *
      * @throws NonFiniteLossException when the gradient norm is NaN or infinite; nothing is updated
      *     and the gradients are zeroed
@@ -111,50 +164,86 @@ public final class AdamW implements AutoCloseable {
     public StepReport step(double lr) {
         pendingMicroSteps++;
         if (pendingMicroSteps < config.accumulation()) {
-            return new StepReport(false, Double.NaN, 1);
+            return new StepReport(Outcome.ACCUMULATED, Double.NaN, 1);
         }
         pendingMicroSteps = 0;
-        double[] norm = new double[1];
-        Scope.run(() -> norm[0] = Math.sqrt(sumOfSquares()) / config.accumulation());
-        if (!Double.isFinite(norm[0])) {
-            zeroGradients();
-            throw new NonFiniteLossException("gradient norm", steps + 1, norm[0]);
+        StepReport r = update(lr, name -> GradientLeaves.gradient(params.get(name)), 1.0 / config.accumulation());
+        zeroGradients();
+        if (r.outcome() == Outcome.NON_FINITE) {
+            throw new NonFiniteLossException("gradient norm", steps + 1, r.gradNorm());
         }
-        double clip = config.maxGradNorm() > 0 ? Math.min(1, config.maxGradNorm() / (norm[0] + 1e-6)) : 1;
-        steps++;
-        double bc1 = 1 - Math.pow(config.beta1(), steps);
-        double bc2 = 1 - Math.pow(config.beta2(), steps);
-        float gradScale = (float) (clip / config.accumulation());
-        for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            String name = e.getKey();
-            NDArray p = e.getValue();
-            Scope.run(() -> {
-                NDArray grad = gradient(p);
-                if (grad == null) {
-                    return; // unused in this step: PyTorch skips parameters without a gradient
-                }
-                NDArray g = grad.mul(gradScale);
-                if (decays.get(name) && config.weightDecay() > 0) {
-                    p.muli((float) (1 - lr * config.weightDecay()));
-                }
-                NDArray m = expAvg.get(name);
-                NDArray v = expAvgSq.get(name);
-                m.muli((float) config.beta1()).addi(g.mul((float) (1 - config.beta1())));
-                v.muli((float) config.beta2()).addi(g.square().mul((float) (1 - config.beta2())));
-                NDArray denom = v.sqrt().div((float) Math.sqrt(bc2)).add((float) config.eps());
-                p.subi(m.div(denom).mul((float) (lr / bc1)));
-                grad.set(new NDIndex("..."), 0f);
-            });
-        }
-        return new StepReport(true, norm[0], clip);
+        return r;
     }
 
-    /** Drops accumulated gradients (after a failed step, or to start accumulating afresh). */
+    /**
+     * One update from {@code gradients}, each multiplied by {@code gradScale} first (1 / micro-batches,
+     * divided by the loss scale under mixed precision), then clipped by their global norm. Parameters
+     * without a gradient are skipped. Non-finite gradients change nothing and report
+     * {@link Outcome#NON_FINITE}; the caller decides whether that stops the run or skips the step.
+     */
+    public StepReport update(double lr, Gradients gradients, double gradScale) {
+        double[] sum = new double[1];
+        Scope.run(() -> {
+            for (String name : params.keySet()) {
+                NDArray g = fp32(gradients.of(name), name);
+                if (g != null) {
+                    sum[0] += g.square().sum().getFloat();
+                }
+            }
+        });
+        double norm = Math.sqrt(sum[0]) * gradScale;
+        if (!Double.isFinite(norm)) {
+            return new StepReport(Outcome.NON_FINITE, norm, 0);
+        }
+        double clip = config.maxGradNorm() > 0 ? Math.min(1, config.maxGradNorm() / (norm + 1e-6)) : 1;
+        float scale = (float) (clip * gradScale);
+        steps++;
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            String name = e.getKey();
+            Scope.run(() -> {
+                NDArray grad = fp32(gradients.of(name), name);
+                if (grad != null) {
+                    apply(name, e.getValue(), grad.mul(scale), lr);
+                }
+            });
+        }
+        return new StepReport(Outcome.APPLIED, norm, clip);
+    }
+
+    /** torch.optim.AdamW's single-tensor update of one parameter with gradient {@code g}. */
+    private void apply(String name, NDArray p, NDArray g, double lr) {
+        long t = paramSteps.merge(name, 1L, Long::sum);
+        double bc1 = 1 - Math.pow(config.beta1(), t);
+        double bc2 = 1 - Math.pow(config.beta2(), t);
+        if (decays.get(name) && config.weightDecay() > 0) {
+            p.muli((float) (1 - lr * config.weightDecay()));
+        }
+        NDArray m = expAvg.get(name);
+        NDArray v = expAvgSq.get(name);
+        m.muli((float) config.beta1()).addi(g.mul((float) (1 - config.beta1())));
+        v.muli((float) config.beta2()).addi(g.square().mul((float) (1 - config.beta2())));
+        NDArray denom = v.sqrt().div((float) Math.sqrt(bc2)).add((float) config.eps());
+        p.subi(m.div(denom).mul((float) (lr / bc1)));
+    }
+
+    /** The gradient as fp32 on the parameter's device, checked against its shape; null stays null. */
+    private NDArray fp32(NDArray grad, String name) {
+        if (grad == null) {
+            return null;
+        }
+        NDArray p = params.get(name);
+        if (!grad.getShape().equals(p.getShape())) {
+            throw new IllegalArgumentException("gradient of " + name + " is " + grad.getShape() + ", the parameter " + p.getShape());
+        }
+        return grad.toDevice(p.getDevice(), false).toType(DataType.FLOAT32, false);
+    }
+
+    /** Drops gradients accumulated in the parameters' {@code .grad} (after a failed step, or to start afresh). */
     public void zeroGradients() {
         pendingMicroSteps = 0;
         for (NDArray p : params.values()) {
             Scope.run(() -> {
-                NDArray grad = gradient(p);
+                NDArray grad = GradientLeaves.gradient(p);
                 if (grad != null) {
                     grad.set(new NDIndex("..."), 0f); // a fill, unlike mul(0), also clears NaN
                 }
@@ -170,19 +259,31 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** The moments, named {@code exp_avg.<param>} and {@code exp_avg_sq.<param>} as in PyTorch. */
+    /**
+     * The moments and step counts, named {@code exp_avg.<param>}, {@code exp_avg_sq.<param>} and
+     * {@code step.<param>} as in PyTorch's state (live arrays: save them before the next update).
+     */
     public Map<String, NDArray> state() {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        expAvg.forEach((k, v) -> out.put("exp_avg." + k, v));
-        expAvgSq.forEach((k, v) -> out.put("exp_avg_sq." + k, v));
+        expAvg.forEach((k, v) -> out.put(EXP_AVG + k, v));
+        expAvgSq.forEach((k, v) -> out.put(EXP_AVG_SQ + k, v));
+        stepTensors.forEach((k, t) -> {
+            Scope.run(() -> t.set(new NDIndex("..."), paramSteps.get(k)));
+            out.put(STEP + k, t);
+        });
         return out;
     }
 
-    /** Restores moments saved by {@link #state()} and the update count. */
+    /**
+     * Restores state saved by {@link #state} and the update count. State saved before step counts
+     * were kept per parameter has none: every parameter then continues from {@code updates}.
+     */
     public void restore(Map<String, NDArray> state, long updates) {
         for (String name : params.keySet()) {
-            copyInto(state, "exp_avg." + name, expAvg.get(name));
-            copyInto(state, "exp_avg_sq." + name, expAvgSq.get(name));
+            copyInto(state, EXP_AVG + name, expAvg.get(name));
+            copyInto(state, EXP_AVG_SQ + name, expAvgSq.get(name));
+            NDArray t = state.get(STEP + name);
+            paramSteps.put(name, t == null ? updates : t.toType(DataType.INT64, false).getLong());
         }
         this.steps = updates;
         this.pendingMicroSteps = 0;
@@ -195,26 +296,6 @@ public final class AdamW implements AutoCloseable {
                     + (source == null ? "missing" : source.getShape() + ", expected " + target.getShape()));
         }
         target.set(new NDIndex("..."), source);
-    }
-
-    private double sumOfSquares() {
-        double total = 0;
-        for (NDArray p : params.values()) {
-            NDArray grad = gradient(p);
-            if (grad != null) {
-                total += grad.square().sum().getFloat();
-            }
-        }
-        return total;
-    }
-
-    /** The parameter's gradient, or null when no backward pass reached it. */
-    private static NDArray gradient(NDArray p) {
-        try {
-            return p.getGradient();
-        } catch (IllegalStateException e) {
-            return null;
-        }
     }
 
     @Override

@@ -72,6 +72,122 @@ class AdamWTest {
         }
     }
 
+    /**
+     * One MVAR cycle with ratio_k 1 and the next block pass: the block pass reaches pos_start and the
+     * matrices, each neighbourhood pass only the matrices. pos_start must sit out the neighbourhood
+     * passes entirely (no decay, no moments, no step count) and its second update must use its own
+     * step count 2 for the bias correction, as torch.optim.AdamW with grad None does; clipping sees
+     * only the gradients that exist.
+     */
+    @Test
+    void aParameterWithoutAGradientSitsOutTheUpdateAsTorchSkipsGradNone() {
+        String pos = "pos_start";
+        String mat = "blocks.0.attn.mat_qkv.weight";
+        double[][] posGrads = {{0.5, -1.5}, null, null, {2.0, 0.25}};
+        double[][] matGrads = {{1, -2, 3, 0.5}, {-0.5, 4, 1, 1}, {2, 2, -1, 3}, {0.1, -0.3, 0.2, 0.6}};
+        double lr = 0.1;
+        double wd = 0.05;
+        try (NDManager m = Torch.newManager()) {
+            Map<String, NDArray> p = new LinkedHashMap<>();
+            p.put(pos, m.create(new float[] {0.3f, -0.7f}, new Shape(1, 2)));
+            p.put(mat, m.create(W0, new Shape(2, 2)));
+            try (AdamW opt = new AdamW(p, AdamW.Config.reference())) {
+                assertFalse(opt.decays(pos));
+                assertTrue(opt.decays(mat));
+                HandAdamW handPos = new HandAdamW(new double[] {0.3, -0.7}, false);
+                HandAdamW handMat = new HandAdamW(new double[] {0.5, -1.0, 2.0, 0.25}, true);
+                for (int t = 0; t < 4; t++) {
+                    double[] gp = posGrads[t];
+                    double[] gm = matGrads[t];
+                    double norm = Math.sqrt(sumSq(gm) + (gp == null ? 0 : sumSq(gp)));
+                    double clip = Math.min(1, 2.0 / (norm + 1e-6));
+                    AdamW.StepReport r = opt.update(lr, name -> name.equals(mat) ? m.create(toFloats(gm), new Shape(2, 2))
+                            : gp == null ? null : m.create(toFloats(gp), new Shape(1, 2)), 1.0);
+                    assertEquals(AdamW.Outcome.APPLIED, r.outcome());
+                    assertEquals(norm, r.gradNorm(), 1e-5);
+                    if (gp != null) {
+                        handPos.step(gp, clip, lr, wd);
+                    }
+                    handMat.step(gm, clip, lr, wd);
+                    assertArrayEquals(toFloats(handPos.w), p.get(pos).toFloatArray(), 1e-6f, "pos_start after update " + (t + 1));
+                    assertArrayEquals(toFloats(handMat.w), p.get(mat).toFloatArray(), 1e-6f, "matrix after update " + (t + 1));
+                    assertArrayEquals(toFloats(handPos.m), opt.state().get("exp_avg." + pos).toFloatArray(), 1e-7f);
+                    assertArrayEquals(toFloats(handPos.v), opt.state().get("exp_avg_sq." + pos).toFloatArray(), 1e-7f);
+                }
+                assertEquals(4, opt.steps());
+                assertEquals(2, opt.steps(pos));
+                assertEquals(4, opt.steps(mat));
+                assertEquals(2, opt.state().get("step." + pos).getLong());
+            }
+        }
+    }
+
+    /** torch.optim.AdamW's single-tensor update in double precision, with its own step count. */
+    private static final class HandAdamW {
+        final double[] w;
+        final double[] m;
+        final double[] v;
+        final boolean decays;
+        int t;
+
+        HandAdamW(double[] w, boolean decays) {
+            this.w = w.clone();
+            this.m = new double[w.length];
+            this.v = new double[w.length];
+            this.decays = decays;
+        }
+
+        void step(double[] grad, double clip, double lr, double wd) {
+            t++;
+            for (int i = 0; i < w.length; i++) {
+                double g = grad[i] * clip;
+                if (decays) {
+                    w[i] *= 1 - lr * wd;
+                }
+                m[i] = 0.9 * m[i] + 0.1 * g;
+                v[i] = 0.95 * v[i] + 0.05 * g * g;
+                double denom = Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(0.95, t)) + 1e-8;
+                w[i] -= lr / (1 - Math.pow(0.9, t)) * m[i] / denom;
+            }
+        }
+    }
+
+    private static double sumSq(double[] a) {
+        double s = 0;
+        for (double x : a) {
+            s += x * x;
+        }
+        return s;
+    }
+
+    private static float[] toFloats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    @Test
+    void stepCountsPerParameterRoundTripAndOldStateFallsBackToTheUpdateCount() {
+        try (NDManager m = Torch.newManager()) {
+            Map<String, NDArray> a = params(m);
+            try (AdamW opt = new AdamW(a, AdamW.Config.reference())) {
+                opt.update(0.01, name -> name.equals("layer.bias") ? m.create(new float[] {1, 1}) : null, 1);
+                opt.update(0.01, name -> name.equals("layer.bias") ? m.create(new float[] {1, 1}) : null, 1);
+                Map<String, NDArray> saved = new LinkedHashMap<>(opt.state());
+                try (AdamW back = new AdamW(params(m), AdamW.Config.reference())) {
+                    back.restore(saved, opt.steps());
+                    assertEquals(0, back.steps("layer.weight"));
+                    assertEquals(2, back.steps("layer.bias"));
+                    saved.keySet().removeIf(k -> k.startsWith("step."));
+                    back.restore(saved, 7);
+                    assertEquals(7, back.steps("layer.weight"), "a checkpoint without step counts: the update count");
+                }
+            }
+        }
+    }
+
     @Test
     void accumulationAveragesMicroBatchesLikeOneBigBatch() {
         float[] c1 = {1, 2, 3, 4};
@@ -154,7 +270,7 @@ class AdamWTest {
                 backward(b, c);
                 optB.step(0.05);
                 assertArrayEquals(a.get("layer.weight").toFloatArray(), b.get("layer.weight").toFloatArray());
-                assertEquals(4, optA.state().size());
+                assertEquals(6, optA.state().size());
             }
         }
     }

@@ -1,6 +1,5 @@
 package ai.mvar.train.bench;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -86,8 +85,7 @@ public final class TrainingProbe {
             long baseline = ProcessMemory.residentBytes();
             try (VqVae vae = VqVae.random(vaeConfig, m, 2);
                     Transformer model = Transformer.random(config, m, 1);
-                    TransformerTrainer trainer = new TransformerTrainer(
-                            TransformerTrainer.replicate(model, List.of(Device.cpu())), vae,
+                    TransformerTrainer trainer = new TransformerTrainer(model, vae,
                             TransformerTrainer.Config.reference(task.mode(), 3).withRatioK(task.ratioK()))) {
                 TokenBatch batch = randomBatch(m, config, task.batch());
                 int period = trainer.spans().period();

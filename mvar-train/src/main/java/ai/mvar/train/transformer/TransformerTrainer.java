@@ -6,17 +6,18 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.nn.Functions;
 import ai.mvar.nn.Scope;
-import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Tensors;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
+import ai.mvar.train.GradientLeaves;
 import ai.mvar.train.NonFiniteLossException;
 import ai.mvar.train.TrainingRandom;
 import ai.mvar.train.TrainingState;
@@ -31,15 +32,18 @@ import java.util.Set;
 
 /**
  * Teacher-forced training of the VAR/MVAR transformer with per-scale cross-entropy, data parallel
- * over replicas.
+ * over shards of each batch.
  *
- * <p>Replica 0 holds the weights the optimizer updates; every other replica (one per further
- * device, or further logical replicas on one CPU) holds a copy. A step splits the batch into one
- * contiguous shard per replica, runs each shard's forward and backward pass on its replica with the
- * loss weighted by the shard's share of the batch, sums every replica's gradients into replica 0,
- * takes one AdamW step and copies the new weights back out. The update is therefore the one a
- * single replica would make on the whole batch. Replicas run one after another; the class-dropout
- * draws are made for the whole batch first, so the split never changes which labels are dropped.
+ * <p>The master model holds the fp32 weights AdamW updates. Each update runs on fresh autograd
+ * leaves made from them ({@link GradientLeaves}: aliases on the master's device, copies on any
+ * other), so a parameter that the update's backward passes do not reach has no gradient and AdamW
+ * skips it, as PyTorch does after {@code zero_grad(set_to_none=True)}. A step splits the batch into
+ * one contiguous shard per entry of {@code devices}, runs each shard's forward and backward pass on
+ * that device's leaves with the loss weighted by the shard's share of the batch (shards on one
+ * device accumulate into the same leaves, as micro-batches), sums the devices' gradients on the
+ * master's device and takes one AdamW step. The update is therefore the one a single pass makes on
+ * the whole batch. Shards run one after another; the class-dropout draws are made for the whole
+ * batch first, so the split never changes which labels are dropped.
  */
 public final class TransformerTrainer implements AutoCloseable {
 
@@ -85,53 +89,48 @@ public final class TransformerTrainer implements AutoCloseable {
     public record StepResult(long step, ScaleSpans.Span span, double loss, double[] scaleLoss, double[] scaleAccuracy,
             AdamW.StepReport optimizer) {}
 
-    private final List<Transformer> replicas;
+    /** One device's leaves for the current update and the model that computes with them. */
+    private record DeviceModel(GradientLeaves leaves, Transformer model) {}
+
+    private final Transformer master;
+    private final List<Device> shards;
     private final VqVae vae;
     private final Config config;
     private final ScaleSpans spans;
-    private final List<String> trainable;
+    private final Map<String, NDArray> trainable = new LinkedHashMap<>();
     private final AdamW optimizer;
     private final TrainingRandom dropout;
+    private final Map<Device, DeviceModel> update = new LinkedHashMap<>();
+    private int microBatches;
     private long step;
 
     /**
-     * @param replicas replica 0 is trained; the others must hold the same weights (see {@link #replicate})
+     * @param master the trained weights (fp32), updated in place
+     * @param shards one entry per shard of each batch: the device that computes it
      * @param vae the tokenizer, for the teacher-forcing input of each batch
      */
-    public TransformerTrainer(List<Transformer> replicas, VqVae vae, Config config) {
-        if (replicas.isEmpty()) {
-            throw new IllegalArgumentException("at least one replica is needed");
+    public TransformerTrainer(Transformer master, List<Device> shards, VqVae vae, Config config) {
+        if (shards.isEmpty()) {
+            throw new IllegalArgumentException("at least one shard is needed");
         }
-        this.replicas = List.copyOf(replicas);
+        this.master = master;
+        this.shards = List.copyOf(shards);
         this.vae = vae;
         this.config = config;
-        Transformer master = replicas.get(0);
         this.spans = ScaleSpans.of(config.mode(), master.config(), config.ratioK());
         Set<String> buffers = Transformer.spec(master.config()).buffers().keySet();
-        this.trainable = master.weights().keys().stream().filter(k -> !buffers.contains(k)).toList();
-        Map<String, NDArray> params = new LinkedHashMap<>();
-        trainable.forEach(k -> params.put(k, master.weights().get(k)));
-        this.optimizer = new AdamW(params, config.optimizer());
-        for (Transformer r : this.replicas.subList(1, this.replicas.size())) {
-            trainable.forEach(k -> r.weights().get(k).setRequiresGradient(true));
-        }
+        master.weights().tensors().forEach((k, v) -> {
+            if (!buffers.contains(k)) {
+                trainable.put(k, v);
+            }
+        });
+        this.optimizer = new AdamW(trainable, config.optimizer());
         this.dropout = new TrainingRandom(config.seed());
     }
 
-    /**
-     * {@code master} plus a copy of its weights on every further device ({@code devices[0]} is
-     * the master's). Copies on the CPU are separate tensors too, so the replica code path is the same.
-     */
-    public static List<Transformer> replicate(Transformer master, List<Device> devices) {
-        List<Transformer> out = new ArrayList<>();
-        out.add(master);
-        for (Device d : devices.subList(1, devices.size())) {
-            NDManager m = Torch.newManager(d);
-            StateDict copy = new StateDict(m, master.weights().source() + " (replica on " + d + ")");
-            master.weights().tensors().forEach((k, v) -> copy.put(k, v.toDevice(d, true).duplicate()));
-            out.add(Transformer.load(master.config(), copy));
-        }
-        return out;
+    /** One shard on the master's device. */
+    public TransformerTrainer(Transformer master, VqVae vae, Config config) {
+        this(master, List.of(device(master)), vae, config);
     }
 
     public long step() {
@@ -147,43 +146,51 @@ public final class TransformerTrainer implements AutoCloseable {
     }
 
     public Transformer model() {
-        return replicas.get(0);
+        return master;
     }
 
     /**
      * One training iteration on {@code batch} with learning rate {@code lr}; everything it
-     * allocates is freed before it returns.
+     * allocates is freed before it returns (the leaves of an update that accumulates further
+     * micro-batches live until that update).
      *
      * @throws NonFiniteLossException on a NaN or infinite loss or gradient, before any weight changes
      */
     public StepResult step(TokenBatch batch, double lr) {
         ScaleSpans.Span span = spans.at(step);
-        ScaleSchedule schedule = model().config().schedule();
+        ScaleSchedule schedule = master.config().schedule();
         long[] labels = dropClasses(batch.labels().toLongArray());
         int b = labels.length;
-        int shards = replicas.size();
-        if (b < shards) {
-            throw new IllegalArgumentException("batch of " + b + " cannot be split over " + shards + " replicas");
+        int n = shards.size();
+        if (b < n) {
+            throw new IllegalArgumentException("batch of " + b + " cannot be split over " + n + " shards");
         }
         double[] lossSum = new double[span.to() - span.from()];
         double[] correct = new double[span.to() - span.from()];
         double total = 0;
         try {
-            for (int r = 0; r < shards; r++) {
-                int lo = (int) ((long) b * r / shards);
-                int hi = (int) ((long) b * (r + 1) / shards);
-                total += shardStep(replicas.get(r), batch, Arrays.copyOfRange(labels, lo, hi), lo, hi, (double) (hi - lo) / b,
-                        span, lossSum, correct);
+            for (int r = 0; r < n; r++) {
+                int lo = (int) ((long) b * r / n);
+                int hi = (int) ((long) b * (r + 1) / n);
+                total += shardStep(deviceModel(shards.get(r)), batch, Arrays.copyOfRange(labels, lo, hi), lo, hi,
+                        (double) (hi - lo) / b, span, lossSum, correct);
             }
         } catch (NonFiniteLossException e) {
-            optimizer.zeroGradients();
-            replicas.subList(1, shards).forEach(this::zeroGradients);
+            endUpdate();
             throw e;
         }
-        sumGradientsIntoMaster();
-        AdamW.StepReport report = optimizer.step(lr);
-        if (report.applied()) {
-            broadcastWeights();
+        AdamW.StepReport report;
+        if (++microBatches < config.optimizer().accumulation()) {
+            report = new AdamW.StepReport(AdamW.Outcome.ACCUMULATED, Double.NaN, 1);
+        } else {
+            try {
+                report = optimizer.update(lr, this::gradient, 1.0 / microBatches);
+            } finally {
+                endUpdate();
+            }
+            if (report.outcome() == AdamW.Outcome.NON_FINITE) {
+                throw new NonFiniteLossException("gradient norm", step + 1, report.gradNorm());
+            }
         }
         step++;
         double[] scaleLoss = new double[schedule.scales()];
@@ -198,8 +205,40 @@ public final class TransformerTrainer implements AutoCloseable {
         return new StepResult(step, span, total, scaleLoss, scaleAcc, report);
     }
 
-    /** Forward and backward of one shard on one replica; returns its weighted loss. */
-    private double shardStep(Transformer replica, TokenBatch batch, long[] labels, int lo, int hi, double share,
+    /** The model computing on {@code device} in the current update, made at its first use. */
+    private Transformer deviceModel(Device device) {
+        return update.computeIfAbsent(device, d -> {
+            GradientLeaves leaves = GradientLeaves.of(trainable, DataType.FLOAT32, d);
+            return new DeviceModel(leaves, Transformer.load(master.config(), leaves.stateDict()));
+        }).model();
+    }
+
+    /** The update's gradient of {@code name}, summed over devices onto the master's; null if no pass reached it. */
+    private NDArray gradient(String name) {
+        NDArray sum = null;
+        for (DeviceModel d : update.values()) {
+            NDArray g = d.leaves().gradient(name);
+            if (g != null) {
+                g = g.toDevice(device(master), false);
+                sum = sum == null ? g : sum.add(g);
+            }
+        }
+        return sum;
+    }
+
+    /** Frees the update's leaves and gradients. */
+    private void endUpdate() {
+        update.values().forEach(d -> d.leaves().close());
+        update.clear();
+        microBatches = 0;
+    }
+
+    private static Device device(Transformer t) {
+        return t.weights().tensors().values().iterator().next().getDevice();
+    }
+
+    /** Forward and backward of one shard on one device's model; returns its weighted loss. */
+    private double shardStep(Transformer model, TokenBatch batch, long[] labels, int lo, int hi, double share,
             ScaleSpans.Span span, double[] lossSum, double[] correct) {
         double[] weighted = new double[1];
         Scope.run(() -> {
@@ -210,15 +249,15 @@ public final class TransformerTrainer implements AutoCloseable {
             }
             // The teacher input comes from the tokenizer's weights: no gradient, computed once per shard.
             NDArray teacher = vae.quantizer().teacherForcingInput(indices);
-            Device device = replica.weights().tensors().values().iterator().next().getDevice();
+            Device device = device(model);
             NDArray targets = NDArrays.concat(new NDList(indices.subList(span.from(), span.to())), 1)
                     .toDevice(device, false);
             NDArray lab = Tensors.of(m, labels).toDevice(device, false);
             NDArray input = teacher.toDevice(device, false);
             try (GradientCollector gc = Torch.engine().newGradientCollector()) {
-                NDArray logits = replica.logitsUnscoped(lab, input, span.from(), span.to(), config.mode());
+                NDArray logits = model.logitsUnscoped(lab, input, span.from(), span.to(), config.mode());
                 TokenLoss.Result res = TokenLoss.of(logits, targets, config.labelSmoothing(),
-                        replica.config().schedule(), span.from(), span.to());
+                        model.config().schedule(), span.from(), span.to());
                 double mean = res.mean().getFloat();
                 NonFiniteLossException.check("transformer loss", step + 1, mean);
                 weighted[0] = mean * share;
@@ -234,7 +273,7 @@ public final class TransformerTrainer implements AutoCloseable {
 
     /** Replaces {@code classDropout} of the labels by the "no class" label, drawn per sample. */
     private long[] dropClasses(long[] labels) {
-        long none = model().config().classes();
+        long none = master.config().classes();
         for (int i = 0; i < labels.length; i++) {
             if (dropout.nextDouble() < config.classDropout()) {
                 labels[i] = none;
@@ -243,63 +282,17 @@ public final class TransformerTrainer implements AutoCloseable {
         return labels;
     }
 
-    private void sumGradientsIntoMaster() {
-        Transformer master = model();
-        for (Transformer r : replicas.subList(1, replicas.size())) {
-            for (String k : trainable) {
-                NDArray theirs = gradient(r.weights().get(k));
-                if (theirs == null) {
-                    continue;
-                }
-                NDArray mine = master.weights().get(k).getGradient();
-                Scope.run(() -> mine.addi(theirs.toDevice(mine.getDevice(), false)));
-            }
-            zeroGradients(r);
-        }
-    }
-
-    private void broadcastWeights() {
-        Transformer master = model();
-        for (Transformer r : replicas.subList(1, replicas.size())) {
-            for (String k : trainable) {
-                NDArray target = r.weights().get(k);
-                Scope.run(() -> target.set(new NDIndex("..."), master.weights().get(k).toDevice(target.getDevice(), false)));
-            }
-        }
-    }
-
-    private void zeroGradients(Transformer r) {
-        for (String k : trainable) {
-            NDArray g = gradient(r.weights().get(k));
-            if (g != null) {
-                Scope.run(() -> g.set(new NDIndex("..."), 0f));
-            }
-        }
-    }
-
-    private static NDArray gradient(NDArray p) {
-        try {
-            return p.getGradient();
-        } catch (IllegalStateException e) {
-            return null;
-        }
-    }
-
-    /** Everything needed to resume: weights and optimizer of replica 0, step, dropout generator. */
+    /** Everything needed to resume: weights and optimizer, step, dropout generator. */
     public TrainingState snapshot(DataPosition data) {
-        Map<String, NDArray> weights = new LinkedHashMap<>();
-        trainable.forEach(k -> weights.put(k, model().weights().get(k)));
-        return new TrainingState(step, weights, optimizer.state(), optimizer.steps(), data,
+        return new TrainingState(step, trainable, optimizer.state(), optimizer.steps(), data,
                 Map.of("class_dropout", dropout.state()),
                 Map.of("model", "transformer", "mode", config.mode().name().toLowerCase(java.util.Locale.ROOT)));
     }
 
-    /** Continues from a checkpoint (every replica gets its weights). */
+    /** Continues from a checkpoint; an update in progress is dropped. */
     public void restore(TrainingState state) {
-        Map<String, NDArray> live = new LinkedHashMap<>();
-        trainable.forEach(k -> live.put(k, model().weights().get(k)));
-        state.restoreWeights(live);
-        broadcastWeights();
+        endUpdate();
+        state.restoreWeights(trainable);
         optimizer.restore(state.optimizer(), state.optimizerSteps());
         step = state.step();
         Long d = state.random().get("class_dropout");
@@ -308,10 +301,10 @@ public final class TransformerTrainer implements AutoCloseable {
         }
     }
 
-    /** Closes the optimizer state and the replicas this trainer made copies for (not replica 0). */
+    /** Closes the optimizer state and any update in progress (not the master model). */
     @Override
     public void close() {
+        endUpdate();
         optimizer.close();
-        replicas.subList(1, replicas.size()).forEach(Transformer::close);
     }
 }

@@ -64,7 +64,7 @@ class FashionMnistTrainingTest {
                     .withOptimizer(AdamW.Config.reference().withWeightDecay(0));
             try (TokenCache tokens = TokenCache.open(cache);
                     Transformer t = Transformer.random(config, m, 3);
-                    TransformerTrainer trainer = new TransformerTrainer(List.of(t), vae, tc)) {
+                    TransformerTrainer trainer = new TransformerTrainer(t, vae, tc)) {
                 TransformerJob job = new TransformerJob(trainer, tokens, 8, 1, false, m);
                 TrainingLoop.Options options = new TrainingLoop.Options(STEPS,
                         LrSchedule.of(LrSchedule.Shape.COSINE, 5e-3, 4, STEPS), 20, 2, 16);

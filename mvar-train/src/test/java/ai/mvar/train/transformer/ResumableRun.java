@@ -1,6 +1,5 @@
 package ai.mvar.train.transformer;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -15,7 +14,6 @@ import ai.mvar.train.TrainingState;
 import ai.mvar.train.data.TokenCache;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * A deterministic tiny MVAR training through {@link TrainingLoop} and {@link TransformerJob}, run as
@@ -42,8 +40,7 @@ public final class ResumableRun {
                 TokenCache cache = TokenCache.open(tokens);
                 VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5);
                 Transformer master = Transformer.random(TinyModels.transformer(), m, SEED);
-                TransformerTrainer trainer = new TransformerTrainer(
-                        TransformerTrainer.replicate(master, List.of(Device.cpu())), vae, config)) {
+                TransformerTrainer trainer = new TransformerTrainer(master, vae, config)) {
             TrainingLoop.Job job = new TransformerJob(trainer, cache, BATCH, SEED, true, m);
             TrainingLoop.Job slow = new TrainingLoop.Job() {
                 @Override
