@@ -18,6 +18,6 @@ public final class DenseAttention {
         if (bias != null) {
             scores = scores.add(bias);
         }
-        return Functions.softmax(scores, -1).toType(v.getDataType(), false).matMul(v);
+        return Functions.cast(Functions.softmax(scores, -1), v.getDataType()).matMul(v);
     }
 }

@@ -47,7 +47,7 @@ public final class GatheredNeighbourhoodKernel implements NeighbourhoodKernel {
             }
         }
         // [N, span^2, B, H, 1]; softmax in fp32, weights back in the values' type (autocast's rule)
-        NDArray weights = Functions.softmax(NDArrays.concat(scores, 1), 1).toType(v.getDataType(), false).expandDims(-1);
+        NDArray weights = Functions.cast(Functions.softmax(NDArrays.concat(scores, 1), 1), v.getDataType()).expandDims(-1);
         scores.close();
         NDArray out = null;
         for (int r = 0; r < span; r++) {

@@ -45,7 +45,7 @@ final class SelfAttention {
         int heads = config.heads();
         int hd = config.headDim();
         NDArray bias = qBias.concat(qBias.zerosLike()).concat(vBias);
-        NDArray qkv = ai.djl.nn.core.Linear.linear(x.toType(qkvWeight.getDataType(), false), qkvWeight, bias)
+        NDArray qkv = ai.djl.nn.core.Linear.linear(Functions.cast(x, qkvWeight.getDataType()), qkvWeight, bias)
                 .singletonOrThrow()
                 .reshape(b, n, 3, heads, hd)
                 .transpose(2, 0, 3, 1, 4); // [3, B, H, N, hd]
@@ -55,8 +55,8 @@ final class SelfAttention {
         if (scaleMul != null) {
             NDArray temperature = Functions.fp32(scaleMul);
             temperature = temperature.minimum(Tensors.scalar(temperature, MAX_SCALE_MUL)).exp();
-            q = Functions.l2Normalize(q).mul(temperature).toType(v.getDataType(), false);
-            k = Functions.l2Normalize(k).toType(v.getDataType(), false);
+            q = Functions.cast(Functions.l2Normalize(q).mul(temperature), v.getDataType());
+            k = Functions.cast(Functions.l2Normalize(k), v.getDataType());
         }
         if (cache != null) {
             NDArray[] kv = cache.append(block, k, v);

@@ -1,9 +1,12 @@
 package ai.mvar.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.pytorch.jni.TensorMemory;
 
 /**
  * Stateless activations and normalisations with PyTorch's exact definitions. The normalisations
@@ -58,8 +61,26 @@ public final class Functions {
         return JniUtils.softmax((PtNDArray) x, axis, DataType.FLOAT32);
     }
 
-    /** {@code x} as fp32 (itself when it is). */
+    /** {@code x} as fp32 (itself when it is), differentiable: see {@link #cast}. */
     public static NDArray fp32(NDArray x) {
-        return x.toType(DataType.FLOAT32, false);
+        return cast(x, DataType.FLOAT32);
+    }
+
+    /**
+     * {@code x} in {@code type} (itself when it is). While gradients are recorded the cast is an
+     * autograd step, so gradients flow back through it into {@code x}'s type: DJL's {@code toType}
+     * converts under a no-grad guard, and would silently cut the graph of an fp16 model at every
+     * fp32 island. Recorded as PyTorch records {@code out.copy_(x)} into a new tensor.
+     */
+    public static NDArray cast(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        if (!JniUtils.isGradMode()) {
+            return x.toType(type, false);
+        }
+        NDArray out = TensorMemory.empty((PtNDManager) x.getManager(), x.getShape(), type, x.getDevice());
+        out.set(new NDIndex("..."), x);
+        return out;
     }
 }

@@ -17,7 +17,7 @@ public final class Linear {
     }
 
     public NDArray forward(NDArray x) {
-        x = x.toType(weight.getDataType(), false);
+        x = Functions.cast(x, weight.getDataType());
         return bias == null
                 ? ai.djl.nn.core.Linear.linear(x, weight).singletonOrThrow()
                 : ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
