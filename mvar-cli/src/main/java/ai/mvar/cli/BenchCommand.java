@@ -1,6 +1,7 @@
 package ai.mvar.cli;
 
 import ai.djl.Device;
+import ai.mvar.bench.GenerationTask;
 import ai.mvar.bench.Probe;
 import ai.mvar.bench.SamplingBenchmark;
 import ai.mvar.checkpoint.ModelFile;
@@ -29,11 +30,12 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         header = "MVAR vs VAR generation side by side: time per batch and peak memory.",
         description = {
-            "Measures token generation (decoding excluded: it is the same for both) in MVAR and VAR mode with the same weights (the model files, the bundled model by default, or with --random random weights of --preset), batch and settings: time per batch and peak memory, and their ratio. Every measurement runs in a fresh JVM (modes alternating between rounds), so its peak resident memory (VmHWM) belongs to that task alone; peak memory is the rise over what the process held with the weights loaded. Time is the median of the warm repetitions; the first, cold run gives the peak memory."
+            "Measures token generation (decoding excluded: it is the same for both) in MVAR and VAR mode with the same weights (the model files, the bundled model by default, or with --random random weights of --preset), batch and settings: time per batch and peak memory, and their ratio. Every measurement runs in a fresh JVM (modes alternating between rounds), so its peak memory belongs to that task alone: on the CPU the peak resident set (VmHWM), on a GPU the device memory the process holds (nvidia-smi, else the driver's used memory; PyTorch's caching allocator keeps its peak). Peak memory is the rise over what the process held with the weights loaded; 'with weights' is the peak over what it held before the model loaded. Time is the median of the warm repetitions, on a GPU each one synchronised with the device; the first, cold run gives the peak memory."
         },
         footerHeading = "%nExamples:%n",
         footer = {
             "  ./mvar bench --batch 32                        the bundled Fashion-MNIST model",
+            "  ./mvar bench --preset d16 --random --batch 32 --device gpu   (fp16 on the GPU)",
             "  ./mvar bench --preset fashion-mnist --random --batch 16",
             "  ./mvar bench --preset d16 --random --batch 1   (official d16 size)",
             "  ./mvar bench --preset d16 --random --depth 6 --batch 8 --rounds 3",
@@ -70,6 +72,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Mixin
     GuidanceOption guidance;
+
+    @Mixin
+    DeviceOption device;
 
     @Mixin
     PrecisionOption precision;
@@ -109,26 +114,31 @@ final class BenchCommand implements Callable<Integer> {
         double c = settings.cfg();
         int k = settings.topK();
         double tp = settings.topP();
-        Precision compute = precision.resolve(Device.cpu());
+        Device on = device.device();
+        Precision compute = precision.resolve(on);
         TransformerConfig t = depth != null ? Probe.withDepth(p.transformer(), depth) : p.transformer();
         stdout.printf(Locale.ROOT, "MVAR vs VAR token generation: preset %s (depth %d, width %d, %d heads, V %d,"
-                + " patch_nums %s), batch %d, %s, %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",
+                + " patch_nums %s), batch %d, %s, %s on %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",
                 p.name(), t.depth(), t.width(), t.heads(), t.vocabSize(), t.schedule(), batchSize,
-                random ? "random weights" : "weights of " + modelFile, compute, c, k, tp, rounds, reps);
+                random ? "random weights" : "weights of " + modelFile, compute, device.name(), c, k, tp, rounds, reps);
         stdout.flush();
         Path presetFile = Files.createTempFile("mvar-bench-", ".json");
         try {
             Files.writeString(presetFile, PresetJson.toJson(p), StandardCharsets.UTF_8);
-            SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(presetFile.toAbsolutePath(), batchSize, rounds,
-                    reps, c, k, tp, depth != null ? depth : 0, compute, random ? null : tokenizerFile.toAbsolutePath(),
-                    random ? null : modelFile.toAbsolutePath(), step -> System.err.println("bench: " + step));
+            GenerationTask task = new GenerationTask(Mode.MVAR, presetFile.toAbsolutePath(), batchSize, reps, c, k, tp,
+                    depth != null ? depth : 0, compute, GenerationTask.deviceName(on), false,
+                    random ? null : tokenizerFile.toAbsolutePath(), random ? null : modelFile.toAbsolutePath());
+            SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(task, rounds,
+                    step -> System.err.println("bench: " + step));
             stdout.println();
-            stdout.println("| mode | time per batch ms | peak memory MiB |");
-            stdout.println("|---|---|---|");
-            stdout.printf(Locale.ROOT, "| VAR (block-causal, KV cache) | %.1f | %.1f |%n", r.var().medianMillis(), r.var().peakMiB());
-            stdout.printf(Locale.ROOT, "| MVAR (scale-Markov + neighbourhood) | %.1f | %.1f |%n", r.mvar().medianMillis(),
-                    r.mvar().peakMiB());
-            stdout.printf(Locale.ROOT, "| MVAR / VAR | %.2f | %.2f |%n", r.timeRatio(), r.memoryRatio());
+            stdout.println("| mode | time per batch ms | peak memory MiB | peak with weights MiB |");
+            stdout.println("|---|---|---|---|");
+            stdout.printf(Locale.ROOT, "| VAR (block-causal, KV cache) | %.1f | %.1f | %.1f |%n", r.var().medianMillis(),
+                    r.var().peakMiB(), r.var().withWeightsMiB());
+            stdout.printf(Locale.ROOT, "| MVAR (scale-Markov + neighbourhood) | %.1f | %.1f | %.1f |%n", r.mvar().medianMillis(),
+                    r.mvar().peakMiB(), r.mvar().withWeightsMiB());
+            stdout.printf(Locale.ROOT, "| MVAR / VAR | %.2f | %.2f | %.2f |%n", r.timeRatio(), r.memoryRatio(),
+                    r.mvar().withWeightsMiB() / r.var().withWeightsMiB());
         } finally {
             Files.deleteIfExists(presetFile);
         }

@@ -24,7 +24,15 @@ class BenchCommandTest {
         Cli.Result r = Cli.run("bench", "--preset", tiny.preset.toString(), "--random", "--batch", "2", "--reps", "1").ok();
         assertTrue(r.out().contains("| VAR (block-causal, KV cache) |"), r.out());
         assertTrue(r.out().contains("| MVAR (scale-Markov + neighbourhood) |"), r.out());
-        assertTrue(r.out().matches("(?s).*\\| MVAR / VAR \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\|.*"), r.out());
+        assertTrue(r.out().matches("(?s).*\\| MVAR / VAR \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\|.*"), r.out());
+    }
+
+    @Test
+    void fp16OnTheCpu() {
+        Cli.Result r = Cli.run("bench", "--preset", tiny.preset.toString(), "--random", "--batch", "2", "--reps", "1",
+                "--precision", "fp16").ok();
+        assertTrue(r.out().contains("fp16 on cpu"), r.out());
+        assertTrue(r.out().contains("| MVAR / VAR |"), r.out());
     }
 
     @Test
@@ -48,5 +56,9 @@ class BenchCommandTest {
                 .failsWithOneLine(2, "bench", "--depth");
         Cli.run("bench", "--model", dir.resolve("gone.safetensors").toString(), "--tokenizer", tiny.tokenizer.toString())
                 .failsWithOneLine(1, "bench", "gone.safetensors");
+        Cli.run("bench", "--random", "--preset", tiny.preset.toString(), "--precision", "bf16")
+                .failsWithOneLine(2, "bench", "--precision bf16");
+        Cli.run("bench", "--random", "--preset", tiny.preset.toString(), "--device", "gpu7")
+                .failsWithOneLine(1, "bench", "device gpu7 is not available");
     }
 }

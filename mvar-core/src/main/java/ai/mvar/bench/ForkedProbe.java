@@ -31,6 +31,10 @@ public final class ForkedProbe {
         cmd.add("-Xmx1g");
         cmd.add("-Dai.djl.offline=true");
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        if (System.getProperty("jna.library.path") != null) {
+            // where DJL finds the CUDA runtime (docs/gpu.md)
+            cmd.add("-Djna.library.path=" + System.getProperty("jna.library.path"));
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());

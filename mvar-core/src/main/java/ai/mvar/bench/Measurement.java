@@ -4,23 +4,33 @@ package ai.mvar.bench;
  * One probe's result.
  *
  * @param medianMillis median wall time of the warm repetitions
- * @param peakBytes peak resident memory of the first (cold) repetition above the memory held
- *     before it started
+ * @param peakBytes peak memory of the first (cold) repetition above the memory held before it
+ *     started, with the weights loaded (resident set on the CPU, device memory on a GPU)
+ * @param withWeightsBytes the same peak above what the process held before the model loaded, so
+ *     weights included; -1 when not measured
  */
-public record Measurement(double medianMillis, long peakBytes) {
+public record Measurement(double medianMillis, long peakBytes, long withWeightsBytes) {
+
+    public Measurement(double medianMillis, long peakBytes) {
+        this(medianMillis, peakBytes, -1);
+    }
 
     /** The line a probe prints and the parent parses. */
     public String toLine() {
-        return "RESULT " + medianMillis + " " + peakBytes;
+        return "RESULT " + medianMillis + " " + peakBytes + " " + withWeightsBytes;
     }
 
     static Measurement parse(String line) {
         String[] p = line.trim().split("\\s+");
-        return new Measurement(Double.parseDouble(p[1]), Long.parseLong(p[2]));
+        return new Measurement(Double.parseDouble(p[1]), Long.parseLong(p[2]), p.length > 3 ? Long.parseLong(p[3]) : -1);
     }
 
     public double peakMiB() {
         return peakBytes / (1024.0 * 1024.0);
+    }
+
+    public double withWeightsMiB() {
+        return withWeightsBytes / (1024.0 * 1024.0);
     }
 
     /** The median of {@code v} (the mean of the middle two for an even count). */

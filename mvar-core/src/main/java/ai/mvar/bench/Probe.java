@@ -1,5 +1,6 @@
 package ai.mvar.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -7,13 +8,15 @@ import ai.djl.ndarray.types.Shape;
 import ai.mvar.attention.AttentionPattern;
 import ai.mvar.attention.GatheredNeighbourhoodKernel;
 import ai.mvar.attention.MaskedNeighbourhoodKernel;
+import ai.mvar.attention.NeighbourhoodAttention;
 import ai.mvar.attention.NeighbourhoodKernel;
 import ai.mvar.checkpoint.ModelFile;
+import ai.mvar.config.Preset;
+import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.InitParams;
-import ai.mvar.nn.Precision;
 import ai.mvar.nn.ProcessMemory;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Torch;
@@ -22,22 +25,30 @@ import ai.mvar.sampling.SamplingOptions;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.tokenizer.VqVaeConfig;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /**
  * One benchmark task, run in its own JVM by {@link ForkedProbe}; prints {@code RESULT
- * <median ms> <peak bytes>}. Tasks:
+ * <median ms> <peak bytes> <with-weights bytes>} (see {@link Measurement}). Tasks:
  *
  * <ul>
  *   <li>{@code attention <neighbourhood|dense> <side> <k> <batch> <heads> <headDim> <reps>}: one
  *       neighbourhood attention on a side x side map, or the same pattern as a dense masked attention;
  *   <li>{@code sample <VAR|MVAR> <depth> <batch> <reps> <patch_nums,...>}: token generation with
  *       random weights, width 64 depth, V 4096, Cvae 32, cfg 1.5, top-k 900, top-p 0.96;
- *   <li>{@code preset <VAR|MVAR> <preset.json> <batch> <reps> <cfg> <topK> <topP> <depth|0> <precision>
- *       [tokenizer model]}: token generation for a preset (depth overridden unless 0) in the given
- *       precision, with the weights of the two model files or, without them, random weights (the
- *       tokenizer's encoder and decoder then shrink to one level: generation uses only its quantizer).
+ *   <li>{@code preset key=value...}: a {@link GenerationTask}: generation for a preset on the CPU or
+ *       a GPU in a given precision, with the weights of two model files or random ones (drawn by
+ *       the engine on a GPU; the tokenizer's encoder and decoder shrink to one level unless the
+ *       task decodes: generation uses only its quantizer). Also prints {@code PROBE <json>} with
+ *       every reading.
  * </ul>
+ *
+ * <p>On a GPU, timing waits for the device before and after each run, and memory is the device
+ * memory the process holds (a {@link DeviceMeter}); on the CPU it is the resident set.
  */
 public final class Probe {
     private Probe() {}
@@ -54,11 +65,7 @@ public final class Probe {
                         Integer.parseInt(args[4]), patchNums(args[5]));
                 break;
             case "preset":
-                m = preset(Mode.valueOf(args[1]), java.nio.file.Path.of(args[2]), Integer.parseInt(args[3]),
-                        Integer.parseInt(args[4]), Double.parseDouble(args[5]), Integer.parseInt(args[6]),
-                        Double.parseDouble(args[7]), Integer.parseInt(args[8]), Precision.valueOf(args[9]),
-                        args.length > 11 ? java.nio.file.Path.of(args[10]) : null,
-                        args.length > 11 ? java.nio.file.Path.of(args[11]) : null);
+                m = preset(GenerationTask.parse(Arrays.asList(args)));
                 break;
             default:
                 throw new IllegalArgumentException("unknown probe task " + args[0]);
@@ -102,42 +109,76 @@ public final class Probe {
         }
     }
 
-    private static Measurement preset(Mode mode, java.nio.file.Path presetFile, int batch, int reps, double cfg,
-            int topK, double topP, int depth, Precision precision, java.nio.file.Path tokenizerFile,
-            java.nio.file.Path modelFile) {
-        try (NDManager manager = Torch.newManager()) {
-            ai.mvar.config.Preset preset = ai.mvar.config.PresetJson.read(presetFile);
-            TransformerConfig t = preset.transformer();
-            if (depth > 0) {
-                t = withDepth(t, depth);
-            }
+    private static Measurement preset(GenerationTask task) {
+        Device device = GenerationTask.parseDevice(task.device());
+        Gauge gauge = Gauge.of(device);
+        try (NDManager manager = Torch.newManager(device)) {
+            manager.zeros(new Shape(1)).close(); // the engine's device context exists before the first reading
+            gauge.sync();
+            long beforeModel = gauge.held();
+            Preset preset = PresetJson.read(task.preset());
+            TransformerConfig t = task.depth() > 0 ? withDepth(preset.transformer(), task.depth()) : preset.transformer();
             VqVaeConfig v = preset.tokenizer();
             Transformer model;
             VqVae vae;
-            if (modelFile != null) {
-                vae = ModelFile.read(tokenizerFile, manager, ModelFile.Kind.TOKENIZER, preset).tokenizer();
-                model = ModelFile.read(modelFile, manager, ModelFile.Kind.TRANSFORMER, preset).transformer(precision);
+            if (!task.random()) {
+                vae = ModelFile.read(task.tokenizer(), manager, ModelFile.Kind.TOKENIZER, preset).tokenizer();
+                model = ModelFile.read(task.model(), manager, ModelFile.Kind.TRANSFORMER, preset).transformer(task.precision());
             } else {
-                model = Transformer.initialise(t, new InitParams(new StateDict(manager.newSubManager(), "random"), 1),
-                        precision);
-                vae = VqVae.random(new VqVaeConfig(v.vocabSize(), v.latentChannels(), 32, new int[] {1}, 1, v.phiCount(),
-                        v.phiRatio(), v.schedule()), manager, 2);
+                model = Transformer.initialise(t, randomInit(manager, device, 1), task.precision());
+                VqVaeConfig shape = task.decode() ? v : new VqVaeConfig(v.vocabSize(), v.latentChannels(), 32, new int[] {1}, 1,
+                        v.phiCount(), v.phiRatio(), v.schedule());
+                vae = VqVae.initialise(shape, randomInit(manager, device, 2));
             }
             try (model; vae) {
                 Sampler sampler = new Sampler(model, vae);
-                long[] labels = new long[batch];
-                for (int i = 0; i < batch; i++) {
+                long[] labels = new long[task.batch()];
+                for (int i = 0; i < labels.length; i++) {
                     labels[i] = i % t.classes();
                 }
-                SamplingOptions options = new SamplingOptions(mode, cfg, topK, topP, 7);
-                return measure(reps, () -> {
-                    try (NDManager run = manager.newSubManager()) {
-                        sampler.generate(run.create(labels), options, s -> {}).close();
+                SamplingOptions options = new SamplingOptions(task.mode(), task.cfg(), task.topK(), task.topP(), 7);
+                Run run = measure(task.reps(), gauge, () -> {
+                    try (NDManager batch = manager.newSubManager()) {
+                        NDArray l = batch.create(labels);
+                        if (task.decode()) {
+                            sampler.sample(l, options).close();
+                        } else {
+                            sampler.generate(l, options, s -> {}).close();
+                        }
                     }
                 });
+                JsonObject json = run.json(beforeModel, gauge);
+                json.addProperty("mode", task.mode().name());
+                json.addProperty("device", task.device());
+                json.addProperty("precision", task.precision().toString());
+                json.addProperty("batch", task.batch());
+                json.addProperty("depth", t.depth());
+                json.addProperty("decode", task.decode());
+                json.addProperty("parameters", model.weights().tensors().values().stream().mapToLong(w -> w.getShape().size()).sum());
+                json.addProperty("neighbourhood_kernel", kernelName(model, manager, task));
+                System.out.println("PROBE " + json);
+                return run.measurement(beforeModel);
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Random weights: Java's seeded generator on the CPU; on a GPU the engine's, which draws a billion values in a blink. */
+    private static InitParams randomInit(NDManager manager, Device device, long seed) {
+        StateDict weights = new StateDict(manager.newSubManager(), "random init (seed " + seed + ")");
+        return device.isGpu() ? InitParams.fromEngine(weights, seed) : new InitParams(weights, seed);
+    }
+
+    /** The kernel MVAR's neighbourhood scales ran on, for the record. */
+    private static String kernelName(Transformer model, NDManager manager, GenerationTask task) {
+        TransformerConfig c = model.config();
+        if (task.mode() != Mode.MVAR || c.refineStep() >= c.schedule().scales()) {
+            return "none";
+        }
+        int side = c.schedule().side(c.schedule().scales() - 1);
+        try (NDArray q = manager.zeros(new Shape(1, c.heads(), (long) side * side, c.headDim()), task.precision().dataType())) {
+            return NeighbourhoodAttention.kernelFor(q, c.kernelSize()).name();
         }
     }
 
@@ -149,18 +190,131 @@ public final class Probe {
 
     /** The first run measures peak memory (cold), the next {@code reps} the median time. */
     private static Measurement measure(int reps, Runnable task) {
-        long before = ProcessMemory.residentBytes();
-        ProcessMemory.resetPeak();
+        Gauge gauge = Gauge.of(Device.cpu());
+        return measure(reps, gauge, task).measurement(-1);
+    }
+
+    private static Run measure(int reps, Gauge gauge, Runnable task) {
+        gauge.sync();
+        long base = gauge.held();
+        gauge.resetPeak();
+        long c0 = System.nanoTime();
         inScope(task);
-        long peak = ProcessMemory.peakResidentBytes() - before;
+        gauge.sync();
+        double coldMs = (System.nanoTime() - c0) / 1e6;
+        long peak = gauge.peak();
         double[] ms = new double[reps];
         for (int i = 0; i < reps; i++) {
+            gauge.sync();
             long t0 = System.nanoTime();
             inScope(task);
+            gauge.sync();
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
-        Arrays.sort(ms);
-        return new Measurement(ms[reps / 2], peak);
+        return new Run(coldMs, ms, base, peak);
+    }
+
+    /**
+     * Times and memory readings of one task.
+     *
+     * @param base memory held with the weights loaded, before the cold run
+     * @param peak the most held during the cold run
+     */
+    private record Run(double coldMs, double[] ms, long base, long peak) {
+        /** @param beforeModel memory held before the model loaded, or -1 when not read */
+        Measurement measurement(long beforeModel) {
+            return new Measurement(Measurement.median(ms), peak - base, beforeModel < 0 ? -1 : peak - beforeModel);
+        }
+
+        JsonObject json(long beforeModel, Gauge gauge) {
+            double mib = 1024.0 * 1024.0;
+            JsonObject o = new JsonObject();
+            o.addProperty("median_ms", Measurement.median(ms));
+            o.addProperty("cold_ms", coldMs);
+            JsonArray warm = new JsonArray();
+            for (double m : ms) {
+                warm.add(m);
+            }
+            o.add("warm_ms", warm);
+            o.addProperty("before_model_mib", beforeModel / mib);
+            o.addProperty("with_weights_mib", base / mib);
+            o.addProperty("peak_mib", peak / mib);
+            o.addProperty("peak_rise_mib", (peak - base) / mib);
+            o.addProperty("peak_over_context_mib", (peak - beforeModel) / mib);
+            o.addProperty("memory_source", gauge.source());
+            return o;
+        }
+    }
+
+    /** Synchronisation and memory of the device a probe runs on. */
+    private interface Gauge {
+        void sync();
+
+        long held();
+
+        void resetPeak();
+
+        long peak();
+
+        String source();
+
+        static Gauge of(Device device) {
+            if (!device.isGpu()) {
+                return new Gauge() {
+                    @Override
+                    public void sync() {}
+
+                    @Override
+                    public long held() {
+                        return ProcessMemory.residentBytes();
+                    }
+
+                    @Override
+                    public void resetPeak() {
+                        ProcessMemory.resetPeak();
+                    }
+
+                    @Override
+                    public long peak() {
+                        return ProcessMemory.peakResidentBytes();
+                    }
+
+                    @Override
+                    public String source() {
+                        return "resident set (VmRSS/VmHWM)";
+                    }
+                };
+            }
+            DeviceMeter meter = DeviceMeter.forDevice(device);
+            return new Gauge() {
+                private String source = "";
+
+                @Override
+                public void sync() {
+                    meter.synchronize(device);
+                }
+
+                @Override
+                public long held() {
+                    DeviceMeter.Reading r = meter.processMemory(device);
+                    source = r.source();
+                    return r.bytes();
+                }
+
+                @Override
+                public void resetPeak() {} // the caching allocator keeps the most reserved (DeviceMeter)
+
+                @Override
+                public long peak() {
+                    return held();
+                }
+
+                @Override
+                public String source() {
+                    return source;
+                }
+            };
+        }
     }
 
     private static void inScope(Runnable task) {

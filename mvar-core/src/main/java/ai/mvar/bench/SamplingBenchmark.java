@@ -1,7 +1,6 @@
 package ai.mvar.bench;
 
 import ai.mvar.model.Mode;
-import ai.mvar.nn.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -55,28 +54,16 @@ public final class SamplingBenchmark {
      * MVAR against VAR for a preset: medians over {@code rounds} rounds (each mode in a fresh JVM per
      * round, order alternating) of the probes' median time and cold peak memory.
      *
-     * @param depth transformer depth override, 0 for the preset's
-     * @param precision the transformer's precision
-     * @param tokenizer tokenizer model file, or null (with {@code model} null) for random weights
-     * @param model transformer model file, or null for random weights
+     * @param task the settings; its mode is replaced by each of the two
      */
-    public static Comparison comparePreset(java.nio.file.Path presetJson, int batch, int rounds, int reps, double cfg,
-            int topK, double topP, int depth, Precision precision, java.nio.file.Path tokenizer,
-            java.nio.file.Path model, java.util.function.Consumer<String> progress) {
+    public static Comparison comparePreset(GenerationTask task, int rounds, java.util.function.Consumer<String> progress) {
         List<Measurement> var = new ArrayList<>();
         List<Measurement> mvar = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             Mode[] order = r % 2 == 0 ? new Mode[] {Mode.VAR, Mode.MVAR} : new Mode[] {Mode.MVAR, Mode.VAR};
             for (Mode mode : order) {
                 progress.accept("round " + (r + 1) + "/" + rounds + ": " + mode);
-                List<String> args = new ArrayList<>(List.of("preset", mode.name(), presetJson.toString(),
-                        String.valueOf(batch), String.valueOf(reps), String.valueOf(cfg), String.valueOf(topK),
-                        String.valueOf(topP), String.valueOf(depth), precision.name()));
-                if (model != null) {
-                    args.add(tokenizer.toString());
-                    args.add(model.toString());
-                }
-                (mode == Mode.VAR ? var : mvar).add(ForkedProbe.run(args));
+                (mode == Mode.VAR ? var : mvar).add(ForkedProbe.run(task.withMode(mode).args()));
             }
         }
         return new Comparison(medianOf(var), medianOf(mvar));
@@ -96,7 +83,8 @@ public final class SamplingBenchmark {
     private static Measurement medianOf(List<Measurement> ms) {
         double millis = median(ms.stream().mapToDouble(Measurement::medianMillis).toArray());
         double bytes = median(ms.stream().mapToDouble(m -> (double) m.peakBytes()).toArray());
-        return new Measurement(millis, Math.round(bytes));
+        double withWeights = median(ms.stream().mapToDouble(m -> (double) m.withWeightsBytes()).toArray());
+        return new Measurement(millis, Math.round(bytes), Math.round(withWeights));
     }
 
     private static double median(double[] v) {

@@ -54,7 +54,12 @@ public final class VqVae implements AutoCloseable {
     /** A tokenizer with freshly initialised weights, for training or benchmarks. */
     public static VqVae random(VqVaeConfig config, NDManager manager, long seed) {
         StateDict weights = new StateDict(manager.newSubManager(), "random init (seed " + seed + ")");
-        return new VqVae(config, weights, new InitParams(weights, seed).root());
+        return initialise(config, new InitParams(weights, seed));
+    }
+
+    /** Fresh weights from {@code init}, created into its state dict, which the tokenizer owns. */
+    public static VqVae initialise(VqVaeConfig config, InitParams init) {
+        return new VqVae(config, init.target(), init.root());
     }
 
     /** Names and shapes of every parameter, computed without allocating any. */

@@ -1,15 +1,10 @@
 package ai.mvar.cuda;
 
-import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
-import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
@@ -18,25 +13,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The neighbourhood-attention PTX loaded into one device's <em>primary</em> context through the
- * JCuda driver API. The primary context is the one the CUDA runtime, hence PyTorch, uses, so
- * device pointers of the engine's tensors are valid in it and no second context competes for
- * memory. Loading happens once per device; when it fails (no driver, no device, a driver too old
- * for the PTX) one warning is logged for the whole process and callers take the CPU path.
+ * The neighbourhood-attention PTX loaded into one device's primary context ({@link CudaDevice})
+ * through the JCuda driver API. Loading happens once per device; when it fails (no driver, no
+ * device, a driver too old for the PTX) one warning is logged for the whole process and callers
+ * take the CPU path.
  */
 public final class CudaModule {
     private static final Logger LOG = LoggerFactory.getLogger(CudaModule.class);
     private static final Map<Integer, Optional<CudaModule>> LOADED = new ConcurrentHashMap<>();
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
-    private final int ordinal;
-    private final CUcontext context;
+    private final CudaDevice device;
     private final String architecture;
     private final Map<String, CUfunction> functions;
 
-    private CudaModule(int ordinal, CUcontext context, String architecture, Map<String, CUfunction> functions) {
-        this.ordinal = ordinal;
-        this.context = context;
+    private CudaModule(CudaDevice device, String architecture, Map<String, CUfunction> functions) {
+        this.device = device;
         this.architecture = architecture;
         this.functions = functions;
     }
@@ -70,18 +62,13 @@ public final class CudaModule {
     }
 
     private static CudaModule load(int ordinal) {
-        JCudaDriver.setExceptionsEnabled(true);
-        JCudaDriver.cuInit(0);
-        CUdevice device = new CUdevice();
-        JCudaDriver.cuDeviceGet(device, ordinal);
-        int major = attribute(device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
-        int minor = attribute(device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        CudaDevice device = CudaDevice.open(ordinal);
+        int[] cc = device.computeCapability();
+        int major = cc[0];
+        int minor = cc[1];
         String arch = PtxImage.architectureFor(major, minor).orElseThrow(() -> new IllegalStateException(
                 "compute capability " + major + "." + minor + " is below 8.0, the oldest compiled PTX"));
-        // Retained for the life of the process, like the runtime does: never released.
-        CUcontext context = new CUcontext();
-        JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-        JCudaDriver.cuCtxSetCurrent(context);
+        device.makeCurrent();
         CUmodule module = new CUmodule();
         try {
             JCudaDriver.cuModuleLoadData(module, PtxImage.load(arch));
@@ -115,17 +102,11 @@ public final class CudaModule {
         }
         LOG.info("CUDA neighbourhood attention: {} PTX loaded on device {} (compute capability {}.{})",
                 arch, ordinal, major, minor);
-        return new CudaModule(ordinal, context, arch, Map.copyOf(functions));
-    }
-
-    private static int attribute(CUdevice device, int attribute) {
-        int[] value = new int[1];
-        JCudaDriver.cuDeviceGetAttribute(value, attribute, device);
-        return value[0];
+        return new CudaModule(device, arch, Map.copyOf(functions));
     }
 
     public int ordinal() {
-        return ordinal;
+        return device.ordinal();
     }
 
     public String architecture() {
@@ -134,7 +115,7 @@ public final class CudaModule {
 
     /** Makes the primary context current on the calling thread (contexts are per thread). */
     void makeCurrent() {
-        JCudaDriver.cuCtxSetCurrent(context);
+        device.makeCurrent();
     }
 
     CUfunction function(String name) {
@@ -147,7 +128,6 @@ public final class CudaModule {
 
     /** Waits for all work of this device's primary context, e.g. before reading results on the host. */
     public void synchronize() {
-        makeCurrent();
-        JCudaDriver.cuCtxSynchronize();
+        device.synchronize();
     }
 }
