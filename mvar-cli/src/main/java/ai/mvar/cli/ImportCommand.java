@@ -121,8 +121,6 @@ final class ImportCommand implements Callable<Integer> {
                 }
             }
         }
-        Path dir = out.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
         CheckpointImporter.Report report = CheckpointImporter.importCheckpoint(checkpoint, key, parameterSpec, metadata, out);
         stdout.printf(Locale.ROOT, "wrote %s: %s%s, preset %s, %d tensors, %d bytes%n", report.output(), kind.id(),
                 m == null ? "" : " (" + m.name() + modeNote + ")", p == null ? "none (official shapes; give --preset when loading)"

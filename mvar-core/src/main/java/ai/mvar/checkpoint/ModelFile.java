@@ -125,17 +125,13 @@ public final class ModelFile {
     }
 
     /**
-     * Writes a model file atomically (a temporary file renamed over the target).
+     * Writes a model file atomically (a temporary file renamed over the target), creating its folder.
      *
      * @param mode the mode a transformer was trained in; null for a tokenizer
      * @param extra free-form metadata; keys may not start with {@code mvar.}
      */
     public static void write(Path file, Kind kind, Preset preset, Mode mode, Map<String, NDArray> weights,
             Map<String, String> extra) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null) {
-            Files.createDirectories(dir);
-        }
         SafeTensorsWriter.write(file, weights, metadata(kind, preset, mode, extra));
     }
 

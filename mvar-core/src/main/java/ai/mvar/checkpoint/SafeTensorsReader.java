@@ -45,9 +45,15 @@ public final class SafeTensorsReader implements AutoCloseable {
             if (size < 8) {
                 throw new CheckpointFormatException(file, "truncated: " + size + " bytes, no header length");
             }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(lengthBytes, 0);
-            long headerLength = lengthBytes.flip().getLong();
+            ByteBuffer start = ByteBuffer.allocate((int) Math.min(size, 9)).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(start, 0);
+            // Every safetensors header is a JSON object: its first byte follows the 8-byte length.
+            if (size > 8 && start.get(8) != '{') {
+                String what = foreignKind(start.array());
+                throw new CheckpointFormatException(file, "not a safetensors file"
+                        + (what != null ? " (" + what + ")" : " (no JSON header after the 8-byte header length)"));
+            }
+            long headerLength = start.getLong(0);
             if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
                 throw new CheckpointFormatException(file, "declared header length " + headerLength
                         + " does not fit a file of " + size + " bytes");
@@ -72,6 +78,26 @@ public final class SafeTensorsReader implements AutoCloseable {
             channel.close();
             throw e;
         }
+    }
+
+    /** What a file that is not safetensors looks like, from its first bytes; null when unknown. */
+    private static String foreignKind(byte[] b) {
+        if (b[0] == (byte) 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+            return "a PNG image";
+        }
+        if (b[0] == (byte) 0xFF && b[1] == (byte) 0xD8 && b[2] == (byte) 0xFF) {
+            return "a JPEG image";
+        }
+        if (b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) {
+            return "a zip archive: a PyTorch .pth checkpoint? 'mvar import' converts it";
+        }
+        if (b[0] == (byte) 0x80 && b[1] >= 2 && b[1] <= 5) {
+            return "a Python pickle: a legacy PyTorch checkpoint? 'mvar import' converts it";
+        }
+        if (b[0] == '{') {
+            return "JSON text: a preset? presets are passed with --preset";
+        }
+        return null;
     }
 
     /** Opens and validates a safetensors file. */

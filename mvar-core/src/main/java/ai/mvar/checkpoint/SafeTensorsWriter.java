@@ -3,20 +3,16 @@ package ai.mvar.checkpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.io.AtomicFile;
 import ai.mvar.nn.StateDict;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -24,9 +20,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes safetensors files atomically: everything goes to a temporary file in the target's folder,
- * which is flushed to disk and then renamed over the target, so a crash or a full disk never leaves
- * a half-written checkpoint under the real name.
+ * Writes safetensors files atomically ({@link AtomicFile}): a crash or a full disk never leaves a
+ * half-written checkpoint under the real name. Parent folders are created.
  *
  * <p>Tensors are written one at a time from their {@link TensorBytes}, so converting a checkpoint
  * of many gigabytes needs memory for one tensor at most.
@@ -69,28 +64,20 @@ public final class SafeTensorsWriter {
     /** Writes {@code entries} in order; each must produce exactly the bytes its dtype and shape call for. */
     public static void write(Path file, List<Entry> entries, Map<String, String> metadata) throws IOException {
         byte[] header = header(entries, metadata);
-        Path target = file.toAbsolutePath();
-        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-                writeFully(out, length.flip());
-                writeFully(out, ByteBuffer.wrap(header));
-                for (Entry e : entries) {
-                    long before = out.position();
-                    e.data().writeTo(out);
-                    long written = out.position() - before;
-                    if (written != e.byteSize()) {
-                        throw new IllegalStateException("tensor '" + e.name() + "' produced " + written
-                                + " bytes instead of " + e.byteSize());
-                    }
+        AtomicFile.write(file, out -> {
+            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
+            writeFully(out, length.flip());
+            writeFully(out, ByteBuffer.wrap(header));
+            for (Entry e : entries) {
+                long before = out.position();
+                e.data().writeTo(out);
+                long written = out.position() - before;
+                if (written != e.byteSize()) {
+                    throw new IllegalStateException("tensor '" + e.name() + "' produced " + written
+                            + " bytes instead of " + e.byteSize());
                 }
-                out.force(true);
             }
-            move(temp, target);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        });
     }
 
     /** The JSON header, padded with spaces to a multiple of 8 bytes so tensor data stays aligned. */
@@ -152,14 +139,6 @@ public final class SafeTensorsWriter {
         // Torch hands out native-order buffers; safetensors is little-endian, as is every platform torch supports.
         while (buffer.hasRemaining()) {
             out.write(buffer);
-        }
-    }
-
-    private static void move(Path temp, Path target) throws IOException {
-        try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

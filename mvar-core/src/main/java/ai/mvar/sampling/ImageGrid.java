@@ -2,6 +2,7 @@ package ai.mvar.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.mvar.io.AtomicFile;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -9,9 +10,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
@@ -19,10 +18,6 @@ import javax.imageio.ImageIO;
 /** Turns image tensors {@code [B, 3, H, W]} in [0, 1] into PNG files and a labelled grid. */
 public final class ImageGrid {
     private static final int PAD = 4;
-
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
 
     private ImageGrid() {}
 
@@ -118,19 +113,16 @@ public final class ImageGrid {
         return out;
     }
 
-    /** Writes a PNG atomically: a partly written file never appears under the final name. */
+    /**
+     * Writes a PNG atomically ({@link AtomicFile}): a partly written file never appears under the
+     * final name. Parent folders are created.
+     */
     public static void writePng(BufferedImage image, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            if (!ImageIO.write(image, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available");
+        AtomicFile.writeStream(file, out -> {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IOException("no PNG writer available for " + file);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static String fit(String text, FontMetrics fm, int width) {

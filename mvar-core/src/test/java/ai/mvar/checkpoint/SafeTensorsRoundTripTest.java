@@ -189,4 +189,32 @@ class SafeTensorsRoundTripTest {
         assertFalse(new String(SafeTensorsWriter.header(List.of(a), Map.of())).contains("__metadata__"));
         assertTrue(SafeTensorsWriter.header(List.of(a), Map.of()).length % 8 == 0);
     }
+
+    @Test
+    void otherFilesAreNamedNotParsed() throws IOException {
+        Path png = dir.resolve("grid.png");
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(4, 4, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        javax.imageio.ImageIO.write(image, "png", png.toFile());
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafeTensorsReader.open(png));
+        assertEquals(png + ": not a safetensors file (a PNG image)", e.getMessage());
+        Path zip = dir.resolve("var_d16.pth");
+        Files.write(zip, new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0});
+        e = assertThrows(CheckpointFormatException.class, () -> SafeTensorsReader.open(zip));
+        assertTrue(e.getMessage().contains("not a safetensors file (a zip archive: a PyTorch .pth checkpoint?"), e.getMessage());
+        Path text = dir.resolve("notes.txt");
+        Files.writeString(text, "hello, world");
+        e = assertThrows(CheckpointFormatException.class, () -> SafeTensorsReader.open(text));
+        assertEquals(text + ": not a safetensors file (no JSON header after the 8-byte header length)", e.getMessage());
+    }
+
+    @Test
+    void writtenFilesGetTheUsualPermissionsNotOwnerOnly() throws IOException {
+        Path file = dir.resolve("shared.safetensors");
+        try (NDManager m = Torch.newManager()) {
+            SafeTensorsWriter.write(file, Map.of("x", m.ones(new Shape(2))), Map.of());
+        }
+        Path reference = Files.createFile(dir.resolve("plain-new-file"));
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(file),
+                "a model file is created like any new file (umask), not -rw------- like a temporary file");
+    }
 }

@@ -1,5 +1,6 @@
 package ai.mvar.train;
 
+import ai.mvar.sampling.ImageGrid;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -7,16 +8,14 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.IntFunction;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG line chart of the loss curves in a metrics log: total loss in black and one coloured line
- * per scale, loss on a linear axis against step. Drawn with java.awt in headless mode, so it works
- * on servers without a display.
+ * per scale, loss on a linear axis against step. Drawn with java.awt into an off-screen image, which
+ * needs no display.
  */
 public final class LossPlot {
     static final int WIDTH = 900;
@@ -33,7 +32,6 @@ public final class LossPlot {
     /** Draws {@code metrics} into {@code png}, series {@code i} labelled {@code label.apply(i)}. */
     public static void write(List<StepMetrics> metrics, Path png, String title, IntFunction<String> label)
             throws IOException {
-        System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {
@@ -50,11 +48,7 @@ public final class LossPlot {
         } finally {
             g.dispose();
         }
-        Path parent = png.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        if (!ImageIO.write(img, "png", png.toFile())) {
-            throw new IOException("no PNG writer available for " + png);
-        }
+        ImageGrid.writePng(img, png);
     }
 
     private static void draw(Graphics2D g, List<StepMetrics> metrics, IntFunction<String> label) {

@@ -1,5 +1,6 @@
 package ai.mvar.train;
 
+import ai.mvar.io.AtomicFile;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -15,8 +16,8 @@ import java.util.List;
 
 /**
  * Training metrics as JSON lines, one object per step: {@code {"step":..,"loss":..,"lr":..,
- * "scale_loss":[..],"scale_acc":[..]}}. Appends (a resumed run continues the same file) and
- * flushes every line, so the file can be tailed and survives a crash.
+ * "scale_loss":[..],"scale_acc":[..]}} (non-finite values as {@code null}). Appends (a resumed run
+ * continues the same file) and flushes every line, so the file can be tailed and survives a crash.
  */
 public final class MetricsLog implements AutoCloseable {
     private final BufferedWriter out;
@@ -39,7 +40,10 @@ public final class MetricsLog implements AutoCloseable {
         out.flush();
     }
 
-    /** Reads every line of a metrics file; a partly written last line (after a crash) is ignored. */
+    /**
+     * Reads every line of a metrics file. Lines that are not a JSON object (a line cut short by a
+     * crash) are skipped wherever they stand.
+     */
     public static List<StepMetrics> read(Path file) throws IOException {
         List<StepMetrics> all = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -60,7 +64,9 @@ public final class MetricsLog implements AutoCloseable {
 
     /**
      * Drops the lines of steps after {@code step} (written after the checkpoint a resumed run
-     * starts from), replacing the file atomically; a missing file stays missing.
+     * starts from) and every line that does not parse (cut short by a crash), replacing the file
+     * atomically; the file is left untouched when nothing is dropped, and a missing file stays
+     * missing.
      */
     public static void truncateAfter(Path file, long step) throws IOException {
         if (!Files.exists(file)) {
@@ -82,9 +88,11 @@ public final class MetricsLog implements AutoCloseable {
             }
         }
         if (dropped) {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.write(tmp, keep, StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.writeStream(file, out -> {
+                for (String line : keep) {
+                    out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+            });
         }
     }
 

@@ -2,8 +2,10 @@ package ai.mvar.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.mvar.sampling.ImageGrid;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,5 +77,42 @@ class ReportingTest {
             }
         }
         assertTrue(black > 300, "the total-loss curve is drawn: " + black + " black pixels");
+    }
+
+    /** Library code leaves the JVM's global settings (headless mode, ...) to the application. */
+    @Test
+    void drawingPlotsAndGridsSetsNoSystemProperty(@TempDir Path dir) throws IOException {
+        Map<Object, Object> before = settings();
+        List<StepMetrics> metrics = List.of(new StepMetrics(1, 2.0, new double[] {2.0}, new double[] {0.5}, 1e-3),
+                new StepMetrics(2, 1.0, new double[] {1.0}, new double[] {0.6}, 1e-3));
+        LossPlot.write(metrics, dir.resolve("loss.png"), "run");
+        BufferedImage tile = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+        ImageGrid.writePng(ImageGrid.grid(List.of(tile, tile), List.of("a", "b"), 2), dir.resolve("grid.png"));
+        assertEquals(before, settings());
+        assertNull(System.getProperty("java.awt.headless"), "set by library code, not by the JVM's command line");
+    }
+
+    /** The system properties but the JDK's own ({@code sun.*}, e.g. the font manager AWT records when it loads). */
+    private static Map<Object, Object> settings() {
+        Map<Object, Object> copy = new HashMap<>(System.getProperties());
+        copy.keySet().removeIf(k -> k.toString().startsWith("sun."));
+        return copy;
+    }
+
+    @Test
+    void truncatingMetricsReplacesTheFileAtomicallyWithItsPermissions(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("metrics.jsonl");
+        try (MetricsLog log = new MetricsLog(file)) {
+            for (int s = 1; s <= 5; s++) {
+                log.log(new StepMetrics(s, 1.0, new double[] {1.0}, new double[] {0.5}, 1e-3));
+            }
+        }
+        var permissions = Files.getPosixFilePermissions(file);
+        MetricsLog.truncateAfter(file, 3);
+        assertEquals(3, MetricsLog.read(file).size());
+        assertEquals(permissions, Files.getPosixFilePermissions(file));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(file), files.toList(), "no temporary file left");
+        }
     }
 }

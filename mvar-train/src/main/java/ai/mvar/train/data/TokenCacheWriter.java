@@ -3,6 +3,7 @@ package ai.mvar.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.io.AtomicFile;
 import ai.mvar.nn.Tensors;
 import ai.mvar.nn.Scope;
 import ai.mvar.tokenizer.VqVae;
@@ -10,10 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
@@ -21,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tokenizes a data set once, centre-cropped (and mirrored too when asked), into a token cache
- * file. The file appears atomically: it is written under a temporary name in the same folder,
- * forced to disk and renamed, so an interrupted run never leaves a half-written cache behind.
+ * file. The file appears atomically ({@link AtomicFile}), so an interrupted run never leaves a
+ * half-written cache behind.
  * Every batch is encoded in its own scope, so native memory stays flat however large the data set.
  */
 public final class TokenCacheWriter {
@@ -44,23 +42,14 @@ public final class TokenCacheWriter {
         }
         TokenCacheHeader header = TokenCacheHeader.of(vae.config().schedule(), vae.config().vocabSize(),
                 withFlipped ? 2 : 1, dataset.size());
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".partial");
-        try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(out, header.encode());
-                for (int start = 0; start < dataset.size(); start += batchSize) {
-                    int end = Math.min(dataset.size(), start + batchSize);
-                    writeFully(out, encodeBatch(dataset, vae, manager, header, start, end));
-                    progress.accept(end);
-                }
-                out.force(true);
+        AtomicFile.write(file, out -> {
+            writeFully(out, header.encode());
+            for (int start = 0; start < dataset.size(); start += batchSize) {
+                int end = Math.min(dataset.size(), start + batchSize);
+                writeFully(out, encodeBatch(dataset, vae, manager, header, start, end));
+                progress.accept(end);
             }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        });
         LOG.info("token cache {}: {} images x {} variants, patch_nums {}", file, dataset.size(), header.variants(),
                 header.schedule());
     }
