@@ -2,20 +2,19 @@ package ai.mvar.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.nn.Torch;
+import ai.mvar.testing.TestData;
 import ai.mvar.train.data.FashionMnist;
 import ai.mvar.train.data.ImageDataset;
 import java.io.IOException;
-import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 
 class FashionClassifierTest {
     @Test
     void learnsFashionMnistFromAFewThousandImages() throws IOException {
-        assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST not installed (apt install dataset-fashion-mnist)");
+        TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
         ImageDataset train = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN, 28, FashionMnist.Fit.PAD).first(2048);
         ImageDataset test = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 28, FashionMnist.Fit.PAD).first(512);
         try (NDManager m = Torch.newManager(); FashionClassifier c = ClassifierTraining.train(train, 2, 64, 2e-3, 1, m)) {

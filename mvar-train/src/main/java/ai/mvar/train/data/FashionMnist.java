@@ -1,6 +1,8 @@
 package ai.mvar.train.data;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -13,6 +15,10 @@ import java.util.List;
 public final class FashionMnist implements ImageDataset {
     /** Where the Debian package puts the files. */
     public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+    /** The Debian package that installs the files into {@link #DEFAULT_DIR}. */
+    public static final String DEBIAN_PACKAGE = "dataset-fashion-mnist";
+    /** What the tests need and where it comes from, for their messages. */
+    public static final String DESCRIPTION = "Fashion-MNIST (" + DEFAULT_DIR + ", Debian package " + DEBIAN_PACKAGE + ")";
     public static final List<String> CLASS_NAMES = List.of(
             "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
     static final int SIDE = 28;
@@ -51,6 +57,29 @@ public final class FashionMnist implements ImageDataset {
         this.fit = fit;
     }
 
+    /** Whether {@code dir} holds the four IDX files of both splits. */
+    public static boolean installed(Path dir) {
+        for (Split split : Split.values()) {
+            if (!Files.isRegularFile(imageFile(dir, split)) || !Files.isRegularFile(labelFile(dir, split))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the Debian package's files are in {@link #DEFAULT_DIR}. */
+    public static boolean installed() {
+        return installed(DEFAULT_DIR);
+    }
+
+    private static Path imageFile(Path dir, Split split) {
+        return dir.resolve(split.prefix + "-images-idx3-ubyte.gz");
+    }
+
+    private static Path labelFile(Path dir, Split split) {
+        return dir.resolve(split.prefix + "-labels-idx1-ubyte.gz");
+    }
+
     /** Loads {@code split} from {@code dir}, producing {@code size x size} images. */
     public static FashionMnist load(Path dir, Split split, int size, Fit fit) throws IOException {
         if (fit == Fit.PAD && size < SIDE) {
@@ -59,8 +88,14 @@ public final class FashionMnist implements ImageDataset {
         if (size <= 0) {
             throw new IllegalArgumentException("image size must be positive, got " + size);
         }
-        Path imageFile = dir.resolve(split.prefix + "-images-idx3-ubyte.gz");
-        Path labelFile = dir.resolve(split.prefix + "-labels-idx1-ubyte.gz");
+        Path imageFile = imageFile(dir, split);
+        Path labelFile = labelFile(dir, split);
+        for (Path file : List.of(imageFile, labelFile)) {
+            if (!Files.isRegularFile(file)) {
+                throw new NoSuchFileException(file.toString(), null, "Fashion-MNIST file not found (the Debian package "
+                        + DEBIAN_PACKAGE + " installs it in " + DEFAULT_DIR + ")");
+            }
+        }
         IdxFile images = IdxFile.read(imageFile, IdxFile.IMAGES_MAGIC);
         IdxFile labels = IdxFile.read(labelFile, IdxFile.LABELS_MAGIC);
         int[] d = images.dims();

@@ -3,12 +3,13 @@ package ai.mvar.train.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.mvar.testing.TestData;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,8 +21,7 @@ class FashionMnistTest {
 
     @BeforeAll
     static void load() throws IOException {
-        assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR),
-                "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)");
+        TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
         test32 = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 32, FashionMnist.Fit.PAD);
     }
 
@@ -79,6 +79,15 @@ class FashionMnistTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 16, FashionMnist.Fit.PAD));
+    }
+
+    @Test
+    void aMissingFileIsNamedWithThePackageThatInstallsIt(@TempDir Path dir) throws IOException {
+        assertEquals(false, FashionMnist.installed(dir));
+        NoSuchFileException e = assertThrows(NoSuchFileException.class,
+                () -> FashionMnist.load(dir, FashionMnist.Split.TEST, 28, FashionMnist.Fit.PAD));
+        assertEquals(dir.resolve("t10k-images-idx3-ubyte.gz").toString(), e.getFile());
+        assertTrue(e.getReason().contains("dataset-fashion-mnist"), e.getReason());
     }
 
     @Test

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.mvar.nn.Torch;
+import ai.mvar.testing.TestData;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.NonFiniteLossException;
 import ai.mvar.train.TinyModels;
@@ -17,7 +17,6 @@ import ai.mvar.train.data.DataPosition;
 import ai.mvar.train.data.FashionMnist;
 import ai.mvar.train.data.ImageBatches;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +26,7 @@ class TokenizerTrainerTest {
 
     @Test
     void aTinyTokenizerLearnsToReconstructFashionMnist(@TempDir Path dir) throws IOException {
-        assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST not installed");
+        TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
         FashionMnist data = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 16, FashionMnist.Fit.RESIZE);
         ImageBatches batches = new ImageBatches(data, 16, DataPosition.start(1), false, true);
         try (NDManager m = Torch.newManager();

@@ -3,13 +3,13 @@ package ai.mvar.train.transformer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.Torch;
+import ai.mvar.testing.TestData;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
 import ai.mvar.train.LrSchedule;
@@ -48,8 +48,7 @@ class FashionMnistTrainingTest {
 
     @Test
     void lossFallsOnRealData() throws Exception {
-        assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("train-images-idx3-ubyte.gz")),
-                "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)");
+        TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
         FashionMnist all = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN, 16, FashionMnist.Fit.RESIZE);
         ImageDataset first = all.first(IMAGES);
         TransformerConfig tiny = TinyModels.transformer();
