@@ -17,15 +17,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mutates real checkpoints (fixed seed, a few seconds) where their structure lives: the pickle,
- * the zip directory, legacy storage records, the safetensors header, or a truncation point. Every
- * outcome must be a successful load or a {@link CheckpointFormatException}; anything else (another
- * exception, a crash, running out of memory) is a bug.
+ * Mutates real checkpoints where their structure lives: the pickle, the zip directory, legacy
+ * storage records, the safetensors header, or a truncation point. Every outcome must be a
+ * successful load or a {@link CheckpointFormatException}; anything else (another exception, a
+ * crash, running out of memory) is a bug. A fixed number of mutations from a fixed seed per format,
+ * so every run, however loaded the machine, tries the same files.
  */
 class CheckpointFuzzTest {
     private static final long SEED = 20240611L;
     private static final int ITERATIONS_PER_FORMAT = 150;
-    private static final long TIME_BUDGET_MS = 4_500;
 
     @TempDir
     Path dir;
@@ -39,7 +39,6 @@ class CheckpointFuzzTest {
         byte[] trainer = Files.readAllBytes(fixtures.resolve("tiny-mvar-trainer.pth"));
         byte[] legacy = Files.readAllBytes(fixtures.resolve("tiny-mvar-legacy.pth"));
         byte[] safetensors = smallSafetensors();
-        Random random = new Random(SEED);
         Map<String, Object[]> formats = new LinkedHashMap<>();
         // data.pkl sits at the start of the zip, the central directory at its end.
         formats.put("zip", new Object[] {trainer, new Region[] {new Region(0, 4100), new Region(trainer.length - 8000, trainer.length)}});
@@ -50,9 +49,9 @@ class CheckpointFuzzTest {
         for (Map.Entry<String, Object[]> format : formats.entrySet()) {
             byte[] original = (byte[]) format.getValue()[0];
             Region[] regions = (Region[]) format.getValue()[1];
+            Random random = new Random(SEED ^ format.getKey().hashCode());
             int rejected = 0;
-            long deadline = System.currentTimeMillis() + TIME_BUDGET_MS / 3;
-            for (int i = 0; i < ITERATIONS_PER_FORMAT && System.currentTimeMillis() < deadline; i++) {
+            for (int i = 0; i < ITERATIONS_PER_FORMAT; i++) {
                 byte[] mutated = mutate(original, regions, random);
                 Files.write(file, mutated);
                 try {

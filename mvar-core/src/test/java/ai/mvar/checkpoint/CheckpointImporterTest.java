@@ -34,10 +34,13 @@ class CheckpointImporterTest {
     private static final Predicate<String> DERIVABLE = k -> k.equals("lvl_1L") || k.equals("attn_bias_for_masking")
             || k.endsWith("attn.zero_k_bias");
 
-    /** The tiny MVAR's spec, recorded from the reference safetensors' key set (the model's own spec lives elsewhere). */
+    /**
+     * The spec of the MVAR the checkpoints were saved from, recorded from its fixture set's key set
+     * (the model's own spec lives elsewhere).
+     */
     private static ParameterSpec tinyMvarSpec(Map<String, Shape> overrides, List<String> omit) throws IOException {
         Map<String, Shape> shapes = new LinkedHashMap<>();
-        try (SafeTensorsReader r = SafeTensorsReader.open(ReferenceFixtures.directory().resolve("tiny-mvar.safetensors"))) {
+        try (SafeTensorsReader r = SafeTensorsReader.open(ReferenceFixtures.checkpointSet().mvarFile())) {
             r.tensors().forEach((k, info) -> {
                 if (k.startsWith("mvar.")) {
                     shapes.put(k.substring(5), info.shape());
@@ -68,7 +71,7 @@ class CheckpointImporterTest {
         try (NDManager m = Torch.newManager();
                 SafeTensorsReader r = SafeTensorsReader.open(out);
                 StateDict imported = r.read(m.newSubManager());
-                StateDict ref = SafeTensorsReader.readAll(dir0.resolve("tiny-mvar.safetensors"), m.newSubManager())
+                StateDict ref = SafeTensorsReader.readAll(ReferenceFixtures.checkpointSet().mvarFile(), m.newSubManager())
                         .extract("mvar", m.newSubManager())) {
             assertEquals("{\"depth\":2}", r.metadata().get("config"));
             assertEquals("pt", r.metadata().get("format"));

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.checkpoint.SafeTensorsReader;
+import ai.mvar.checkpoint.TorchCheckpointReader;
 import ai.mvar.nn.StateDict;
+import ai.mvar.nn.Torch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,6 +54,42 @@ public final class ReferenceFixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A file of the folder that must be present ({@code tiny-mvar-trainer.pth}, ...). */
+    public static Path file(String name) {
+        Path file = directory().resolve(name);
+        if (!Files.isRegularFile(file)) {
+            fail("reference fixture " + file + " does not exist");
+        }
+        return file;
+    }
+
+    /**
+     * The fixture set whose MVAR weights the {@code .pth} checkpoints ({@code tiny-mvar-trainer.pth},
+     * {@code tiny-mvar-legacy.pth}) were saved from: the one whose every {@code mvar.*} tensor the
+     * trainer checkpoint holds with the same shape and bytes. The folder may hold other sets, with
+     * other sizes or other weights, in any order.
+     */
+    public static FixtureSet checkpointSet() {
+        Path pth = file("tiny-mvar-trainer.pth");
+        try (NDManager m = Torch.newManager();
+                TorchCheckpointReader reader = TorchCheckpointReader.open(pth);
+                StateDict saved = reader.read(reader.stateDict(null), m.newSubManager())) {
+            for (FixtureSet set : sets()) {
+                try (StateDict all = set.mvarTensors(m.newSubManager());
+                        StateDict weights = all.extract("mvar", m.newSubManager())) {
+                    if (weights.keys().stream().allMatch(k -> saved.contains(k)
+                            && saved.get(k).getShape().equals(weights.get(k).getShape())
+                            && saved.get(k).toByteBuffer().equals(weights.get(k).toByteBuffer()))) {
+                        return set;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return fail("no fixture set in " + directory() + " holds the weights of " + pth);
     }
 
     /** The VQ-VAE weights of the folder ({@code vae.*} keys of every {@code *-vae-*.safetensors}), prefix removed. */
