@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
 /**
  * MVAR's spatial-Markov pattern for one scale's {@code p x p} map: each token sees its k x k
  * neighbourhood (see {@link NeighbourhoodWindow}). Runs on an accelerator kernel contributed
- * through {@link NeighbourhoodKernelProvider} when one supports the arrays, else on {@link
- * GatheredNeighbourhoodKernel}.
+ * through {@link NeighbourhoodKernelProvider} when one supports the arrays, else on the cheaper
+ * portable kernel ({@link #kernelFor}): {@link MaskedNeighbourhoodKernel} for small maps, {@link
+ * GatheredNeighbourhoodKernel} for large ones.
  */
 public final class NeighbourhoodAttention implements AttentionPattern {
     private static final Logger LOG = LoggerFactory.getLogger(NeighbourhoodAttention.class);

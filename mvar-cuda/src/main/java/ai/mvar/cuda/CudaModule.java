@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The neighbourhood-attention PTX loaded into one device's primary context ({@link CudaDevice})
  * through the JCuda driver API. Loading happens once per device; when it fails (no driver, no
- * device, a driver too old for the PTX) one warning is logged for the whole process and callers
- * take the CPU path.
+ * device, a driver too old for the PTX) one warning is logged for the whole process, {@link
+ * CudaNeighbourhoodKernel} claims no arrays, and {@code NeighbourhoodAttention} runs its portable
+ * kernels (engine operations on the arrays' own device, the GPU included).
  */
 public final class CudaModule {
     private static final Logger LOG = LoggerFactory.getLogger(CudaModule.class);
@@ -44,8 +45,8 @@ public final class CudaModule {
         } catch (RuntimeException | LinkageError e) {
             // LinkageError: JCuda's native library needs libcuda.so, absent without a driver.
             if (WARNED.compareAndSet(false, true)) {
-                LOG.warn("CUDA neighbourhood-attention kernel unavailable on device {} ({}); using the CPU"
-                        + " implementation", ordinal, reason(e));
+                LOG.warn("CUDA neighbourhood-attention kernel unavailable on device {} ({}); using the portable"
+                        + " engine kernels", ordinal, reason(e));
                 LOG.debug("CUDA load failure in full", e);
             }
             return Optional.empty();

@@ -16,7 +16,10 @@ import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** Registration, and the CPU path where CUDA cannot load (this test's home: machines without a GPU). */
+/**
+ * Registration, and declining every array where CUDA cannot load (this test's home: machines
+ * without a GPU), so that {@code NeighbourhoodAttention} takes its portable kernels.
+ */
 class CudaFallbackTest {
 
     @Test
