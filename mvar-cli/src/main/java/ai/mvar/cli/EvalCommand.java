@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(name = "eval", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Scores a Fashion-MNIST generator with the project's classifier: --per-class samples of every class,"
                 + " for each of --seeds seed ranges, and their mean and standard deviation. Each row reports (a) class"
                 + " consistency, the share classified as the class the images were made for; (b) the Fréchet distance"

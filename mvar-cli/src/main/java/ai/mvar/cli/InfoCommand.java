@@ -88,7 +88,7 @@ final class InfoCommand implements Callable<Integer> {
             if (preset.given()) {
                 throw new ParameterException(spec.commandLine(), "--preset applies to model files only");
             }
-            p = PresetOption.resolve(target);
+            p = PresetOption.resolve(target, spec.commandLine());
         }
         describe(out, p, batchSize);
         return 0;

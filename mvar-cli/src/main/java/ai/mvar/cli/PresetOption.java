@@ -3,6 +3,7 @@ package ai.mvar.cli;
 import ai.mvar.config.Preset;
 import ai.mvar.config.Presets;
 import java.io.IOException;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -34,7 +35,7 @@ public final class PresetOption {
 
     /** The preset named by {@code --preset}, or null when it was not given. */
     public Preset load() throws IOException {
-        return value == null ? null : resolve(value);
+        return value == null ? null : resolve(value, mixee.commandLine());
     }
 
     /** The preset; a usage error when {@code --preset} was not given. */
@@ -43,11 +44,18 @@ public final class PresetOption {
             throw new ParameterException(mixee.commandLine(), "missing --preset (one of "
                     + String.join(", ", Presets.names(Home.configs())) + ", or a preset JSON file)");
         }
-        return resolve(value);
+        return resolve(value, mixee.commandLine());
     }
 
-    /** A preset by name (in the project's {@code configs/}) or by path. */
-    public static Preset resolve(String nameOrPath) throws IOException {
-        return Presets.load(nameOrPath, Home.configs());
+    /**
+     * A preset by name (in the project's {@code configs/}) or by path; an unknown name is a usage
+     * error of {@code command}, a path to no file a runtime error.
+     */
+    public static Preset resolve(String nameOrPath, CommandLine command) throws IOException {
+        try {
+            return Presets.load(nameOrPath, Home.configs());
+        } catch (Presets.UnknownPresetException e) {
+            throw new ParameterException(command, e.getReason(), e);
+        }
     }
 }

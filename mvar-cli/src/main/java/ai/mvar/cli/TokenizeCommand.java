@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
             "  ./mvar tokenize --data fashion-mnist --flip --out tokens/fm-train.bin",
             "  ./mvar tokenize --data fashion-mnist --split test --out tokens/fm-test.bin",
             "  ./mvar tokenize --preset d16 --tokenizer vae_ch160v4096z32.safetensors \\",
-            "        --data /data/imagenet --split train --batch 32 --out tokens/in1k-train.bin"
+            "      --data /data/imagenet --split train --batch 32 --out tokens/in1k.bin"
         })
 final class TokenizeCommand implements Callable<Integer> {
     @Mixin

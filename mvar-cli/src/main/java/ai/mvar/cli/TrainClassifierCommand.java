@@ -16,11 +16,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train-classifier", mixinStandardHelpOptions = true,
+@Command(name = "train-classifier", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = "Trains the evaluator's Fashion-MNIST classifier (two convolutions, a 128-wide feature layer) on"
                 + " the 60,000 training images and reports its accuracy on the 10,000 test images.",
-        footerHeading = "%nExample:%n",
-        footer = "  ./mvar train-classifier --epochs 3 -o models/fashion-mnist/classifier.safetensors")
+        footerHeading = "%nExamples:%n",
+        footer = {"  ./mvar train-classifier --epochs 3 -o runs/classifier.safetensors",
+                "  ./mvar eval --classifier runs/classifier.safetensors   judge samples with it"})
 final class TrainClassifierCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "<file>", description = "classifier file to write")
     Path out;

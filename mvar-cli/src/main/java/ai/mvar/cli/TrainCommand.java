@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(name = "train", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Trains the VAR or MVAR transformer on a token cache (see 'mvar tokenize') with per-scale"
                 + " cross-entropy: MVAR runs ratio_k iterations on the scale-Markov block, then one on each"
                 + " neighbourhood scale; VAR trains the whole pyramid under the block-causal mask.",
@@ -35,10 +35,12 @@ import picocli.CommandLine.Spec;
                 + " <out>/checkpoints/, metrics.jsonl (per-scale loss and accuracy), loss.png and, at the end,"
                 + " <out>/<mode>.safetensors. Kill it at any time: the same command resumes."},
         footerHeading = "%nExamples:%n",
-        footer = {"  ./mvar tokenize --tokenizer runs/fm-tokenizer/tokenizer.safetensors --data fashion-mnist --flip -o runs/fm-train.tokens",
-                "  ./mvar train --tokenizer runs/fm-tokenizer/tokenizer.safetensors --tokens runs/fm-train.tokens --mode mvar -o runs/fm-mvar",
-                "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...      two logical replicas of 8",
-                "  ./mvar train --init var_d16.safetensors --mode mvar ...       fine-tune MVAR from VAR weights"})
+        footer = {"  ./mvar tokenize --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
+                "      --data fashion-mnist --flip -o runs/fm-train.tokens",
+                "  ./mvar train --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
+                "      --tokens runs/fm-train.tokens --mode mvar -o runs/fm-mvar",
+                "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...  two replicas of 8",
+                "  ./mvar train --init var_d16.safetensors --mode mvar ...   MVAR from VAR"})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;

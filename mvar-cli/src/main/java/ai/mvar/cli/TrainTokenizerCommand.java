@@ -19,14 +19,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train-tokenizer", mixinStandardHelpOptions = true,
+@Command(name = "train-tokenizer", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Trains the multi-scale VQ tokenizer: reconstruction + VQ commitment loss with the straight-through"
                 + " estimator, per-scale codebook usage logged, dead codes re-seeded from recent encoder outputs.",
                 "Writes <out>/checkpoints/, metrics.jsonl, loss.png and, at the end, <out>/tokenizer.safetensors."
                 + " Kill it at any time: the same command resumes from the newest checkpoint in --out."},
         footerHeading = "%nExamples:%n",
         footer = {"  ./mvar train-tokenizer --preset fashion-mnist --out runs/fm-tokenizer",
-                "  ./mvar train-tokenizer --preset my.json --data /data/imagenet/train --steps 100000 --batch 64 --out runs/tok"})
+                "  ./mvar train-tokenizer --preset my.json --data /data/imagenet \\",
+                "      --steps 100000 --batch 64 --out runs/tok"})
 final class TrainTokenizerCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;

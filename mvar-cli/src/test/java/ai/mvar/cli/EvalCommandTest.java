@@ -2,7 +2,6 @@ package ai.mvar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.checkpoint.ModelFile;
@@ -12,14 +11,15 @@ import ai.mvar.eval.FashionClassifier;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.nn.Torch;
+import ai.mvar.testing.TestData;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.data.FashionMnist;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,16 +37,18 @@ class EvalCommandTest {
             """;
 
     @TempDir
-    Path dir;
+    static Path dir;
 
-    @Test
-    void reportsEveryScoreOfSamplesBesideRealImagesAndReconstructions() throws Exception {
-        assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("t10k-images-idx3-ubyte.gz")),
-                "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)");
+    static Path tok;
+    static Path model;
+    static Path classifier;
+
+    @BeforeAll
+    static void models() throws Exception {
         Preset preset = PresetJson.parse(JSON, "tiny28");
-        Path tok = dir.resolve("tokenizer.safetensors");
-        Path model = dir.resolve("mvar.safetensors");
-        Path classifier = dir.resolve("classifier.safetensors");
+        tok = dir.resolve("tokenizer.safetensors");
+        model = dir.resolve("mvar.safetensors");
+        classifier = dir.resolve("classifier.safetensors");
         try (NDManager m = Torch.newManager();
                 VqVae vae = VqVae.random(preset.tokenizer(), m, 1);
                 Transformer t = Transformer.random(preset.transformer(), m, 2);
@@ -55,6 +57,11 @@ class EvalCommandTest {
             ModelFile.write(model, ModelFile.Kind.TRANSFORMER, preset, Mode.MVAR, t.weights().tensors(), Map.of());
             c.save(classifier, Map.of());
         }
+    }
+
+    @Test
+    void reportsEveryScoreOfSamplesBesideRealImagesAndReconstructions() {
+        TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
         Cli.Result r = Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier",
                 classifier.toString(), "--per-class", "2", "--seeds", "2", "--batch", "10").ok();
         for (String row : List.of("real training images", "real test images (held out)", "tokenizer reconstructions of those",
@@ -80,5 +87,18 @@ class EvalCommandTest {
         assertTrue(mt.find(), "no row '" + label + "' in\n" + out);
         return new double[] {Double.parseDouble(mt.group(1)), Double.parseDouble(mt.group(2)),
                 Double.parseDouble(mt.group(3)), Double.parseDouble(mt.group(4))};
+    }
+
+    @Test
+    void errorsBeforeAnyWork() {
+        // Every file is checked before the data set is read: no Fashion-MNIST needed.
+        Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier", model.toString())
+                .failsWithOneLine(1, "eval", "holds a transformer ('mvar.kind'), not a Fashion-MNIST classifier");
+        Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier", tok.toString(),
+                "--verbose").failsWithStackTrace();
+        Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--per-class", "0")
+                .failsWithOneLine(2, "eval", "--per-class must be at least 1, got 0");
+        Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--top-p", "2")
+                .failsWithOneLine(2, "eval", "top-p must be in [0, 1], got 2.0");
     }
 }

@@ -63,7 +63,7 @@ class InfoCommandTest {
 
     @Test
     void errors() throws Exception {
-        Cli.run("info", "no-such-preset").failsWithOneLine(1, "info", "no preset named 'no-such-preset'");
+        Cli.run("info", "no-such-preset").failsWithOneLine(2, "info", "no preset named 'no-such-preset'");
         Cli.run("info", dir.resolve("missing.json").toString()).failsWithOneLine(1, "info", "missing.json");
         Path garbage = dir.resolve("garbage.safetensors");
         Files.write(garbage, new byte[] {1, 2, 3});

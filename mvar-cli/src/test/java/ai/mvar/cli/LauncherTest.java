@@ -67,7 +67,7 @@ class LauncherTest {
     @Test
     void errorsAreOneLineWithAnExitCode() throws Exception {
         Run r = run("info", "no-such-preset");
-        assertEquals(1, r.exit());
+        assertEquals(2, r.exit());
         assertEquals(1, r.err().lines().filter(l -> !l.isBlank()).count(), r.err());
         assertTrue(r.err().startsWith("mvar info: error: "), r.err());
         Run usage = run("sample", "--bogus");

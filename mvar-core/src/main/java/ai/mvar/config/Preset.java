@@ -45,6 +45,10 @@ public record Preset(
     /** The index of a class given by index or by name (case-insensitive, exact or unique prefix). */
     public int classIndex(String nameOrIndex) {
         String wanted = nameOrIndex.trim();
+        if (wanted.isEmpty()) {
+            throw new IllegalArgumentException("empty class: give an index 0.." + (classNames.size() - 1)
+                    + " or a name such as '" + classNames.get(0) + "'");
+        }
         if (wanted.matches("\\d+")) {
             int i = Integer.parseInt(wanted);
             if (i >= classNames.size()) {

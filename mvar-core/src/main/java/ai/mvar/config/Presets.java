@@ -18,11 +18,14 @@ public final class Presets {
      * Reads the preset named or pointed to by {@code nameOrPath}: an existing file, anything ending
      * in {@code .json} or containing a path separator is a path; anything else a name in {@code
      * configsDir}.
+     *
+     * @throws UnknownPresetException for a name that {@code configsDir} does not have
+     * @throws NoSuchFileException for a path to no file
      */
     public static Preset load(String nameOrPath, Path configsDir) throws IOException {
         Path file = file(nameOrPath, configsDir);
         if (!Files.exists(file) && !looksLikePath(nameOrPath)) {
-            throw new NoSuchFileException(file.toString(), null, "no preset named '" + nameOrPath + "' (known: "
+            throw new UnknownPresetException(file, "no preset named '" + nameOrPath + "' (known: "
                     + String.join(", ", names(configsDir)) + "; or give a preset JSON file)");
         }
         return PresetJson.read(file);
@@ -49,6 +52,13 @@ public final class Presets {
                     .toList();
         } catch (IOException e) {
             return List.of();
+        }
+    }
+
+    /** A name that is neither a preset of the folder nor a file: a mistake in what was typed. */
+    public static final class UnknownPresetException extends NoSuchFileException {
+        UnknownPresetException(Path file, String reason) {
+            super(file.toString(), null, reason);
         }
     }
 

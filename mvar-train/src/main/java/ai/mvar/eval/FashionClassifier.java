@@ -6,8 +6,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import ai.djl.nn.pooling.Pool;
+import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.checkpoint.SafeTensorsReader;
 import ai.mvar.checkpoint.SafeTensorsWriter;
+import ai.mvar.checkpoint.TensorInfo;
 import ai.mvar.nn.Conv2d;
 import ai.mvar.nn.InitParams;
 import ai.mvar.nn.Linear;
@@ -29,6 +31,8 @@ public final class FashionClassifier implements AutoCloseable {
     public static final int SIDE = 28;
     public static final int FEATURES = 128;
     public static final int CLASSES = 10;
+    /** The {@code mvar.kind} of a classifier file. */
+    public static final String KIND = "fashion-mnist-classifier";
 
     private final StateDict weights;
     private final Conv2d conv1;
@@ -58,8 +62,19 @@ public final class FashionClassifier implements AutoCloseable {
         return c;
     }
 
-    /** Reads a file written by {@link #save}; every key and shape is checked. */
+    /**
+     * Reads a file written by {@link #save}; its kind, when recorded, and every key and shape are
+     * checked before any weight is read.
+     */
     public static FashionClassifier read(Path file, NDManager manager) throws IOException {
+        try (SafeTensorsReader header = SafeTensorsReader.open(file)) {
+            String kind = header.metadata().get(ModelFile.KIND_KEY);
+            if (kind != null && !kind.equals(KIND)) {
+                throw new IllegalArgumentException(file + ": holds a " + kind + " ('" + ModelFile.KIND_KEY
+                        + "'), not a Fashion-MNIST classifier");
+            }
+            spec().verify(file.toString(), header.tensors(), TensorInfo::shape);
+        }
         StateDict weights = SafeTensorsReader.readAll(file, manager.newSubManager());
         try {
             return load(weights);
@@ -72,8 +87,7 @@ public final class FashionClassifier implements AutoCloseable {
     /** Writes the weights atomically as safetensors, with {@code extra} (e.g. the test accuracy) as metadata. */
     public void save(Path file, Map<String, String> extra) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(extra);
-        meta.put("mvar.kind", "fashion-mnist-classifier");
-        java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+        meta.put(ModelFile.KIND_KEY, KIND);
         SafeTensorsWriter.write(file, weights, meta);
     }
 
