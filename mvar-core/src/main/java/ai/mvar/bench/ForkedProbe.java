@@ -29,7 +29,7 @@ public final class ForkedProbe {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx1g");
-        cmd.add("-Dai.djl.offline=true");
+        cmd.add("-Dai.djl.offline=" + System.getProperty("ai.djl.offline", "true"));
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         if (System.getProperty("jna.library.path") != null) {
             // where DJL finds the CUDA runtime (docs/gpu.md)

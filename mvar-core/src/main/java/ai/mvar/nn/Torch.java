@@ -5,21 +5,26 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 
 /**
- * Entry point to DJL's PyTorch engine. Loading is offline: the native library must come from the
- * {@code pytorch-native-cpu} (or a GPU flavour) artifact on the class path, never from a download.
+ * Entry point to DJL's PyTorch engine. Loading is offline unless {@code ai.djl.offline} says
+ * otherwise: libtorch comes from the {@code pytorch-native-cpu} artifact on the class path or from
+ * {@code PYTORCH_LIBRARY_PATH}, never from a download; {@code -Dai.djl.offline=false} (the
+ * launcher's {@code MVAR_ENGINE=auto}) lets DJL download the build that fits the machine, CUDA
+ * included (docs/gpu.md).
  */
 public final class Torch {
     public static final String ENGINE = "PyTorch";
     static final String NATIVE_HINT =
             "add the Maven dependency ai.djl.pytorch:pytorch-native-cpu:2.7.1 with classifier"
-                    + " linux-x86_64 (and ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0)";
+                    + " linux-x86_64 (and ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0), or for a GPU see docs/gpu.md";
 
     private Torch() {}
 
     /** The PyTorch engine, or an error that names the artifact to add. */
     public static Engine engine() {
         // DJL otherwise tries to download a native library it cannot find.
-        System.setProperty("ai.djl.offline", "true");
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
         try {
             Engine engine = Engine.getEngine(ENGINE);
             if (engine == null) {
@@ -31,7 +36,7 @@ public final class Torch {
                 throw (IllegalStateException) e;
             }
             throw new IllegalStateException(
-                    "Could not load the PyTorch native library offline (" + e.getMessage() + "): "
+                    "Could not load the PyTorch native library (" + e.getMessage() + "): "
                             + NATIVE_HINT,
                     e);
         }

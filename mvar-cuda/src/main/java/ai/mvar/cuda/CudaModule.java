@@ -54,7 +54,7 @@ public final class CudaModule {
     }
 
     /** One line: JCuda's link errors carry pages of nested stack traces in their message. */
-    static String reason(Throwable e) {
+    public static String reason(Throwable e) {
         String message = String.valueOf(e.getMessage());
         if (e instanceof LinkageError && message.contains("libcuda.so")) {
             return "no NVIDIA driver: libcuda.so.1 cannot be loaded";
