@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
             "  ./mvar doctor",
-            "  MVAR_ENGINE=auto ./mvar doctor        DJL's download of the libtorch that fits this machine"
+            "  MVAR_ENGINE=auto ./mvar doctor    the libtorch DJL downloads for this machine"
         })
 final class DoctorCommand implements Callable<Integer> {
     private static final String[] OVERRIDES = {"PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "DJL_CACHE_DIR"};
