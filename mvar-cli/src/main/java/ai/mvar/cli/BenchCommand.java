@@ -10,6 +10,7 @@ import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
 import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.Precision;
+import ai.mvar.nn.Torch;
 import ai.mvar.sampling.SamplingOptions;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -126,7 +127,7 @@ final class BenchCommand implements Callable<Integer> {
         try {
             Files.writeString(presetFile, PresetJson.toJson(p), StandardCharsets.UTF_8);
             GenerationTask task = new GenerationTask(Mode.MVAR, presetFile.toAbsolutePath(), batchSize, reps, c, k, tp,
-                    depth != null ? depth : 0, compute, GenerationTask.deviceName(on), false,
+                    depth != null ? depth : 0, compute, Torch.name(on), false,
                     random ? null : tokenizerFile.toAbsolutePath(), random ? null : modelFile.toAbsolutePath());
             SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(task, rounds,
                     step -> System.err.println("bench: " + step));

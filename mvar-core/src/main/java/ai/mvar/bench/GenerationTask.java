@@ -1,8 +1,8 @@
 package ai.mvar.bench;
 
-import ai.djl.Device;
 import ai.mvar.model.Mode;
 import ai.mvar.nn.Precision;
+import ai.mvar.nn.Torch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +24,7 @@ public record GenerationTask(Mode mode, Path preset, int batch, int reps, double
         Precision precision, String device, boolean decode, Path tokenizer, Path model) {
 
     public GenerationTask {
-        parseDevice(device);
+        Torch.device(device);
         if ((tokenizer == null) != (model == null)) {
             throw new IllegalArgumentException("give both a tokenizer and a model file, or neither (random weights)");
         }
@@ -70,22 +70,6 @@ public record GenerationTask(Mode mode, Path preset, int batch, int reps, double
             throw new IllegalArgumentException("unknown probe arguments " + kv.keySet());
         }
         return t;
-    }
-
-    /** {@code cpu} or {@code gpu<N>} as a device. */
-    public static Device parseDevice(String name) {
-        if (name.equals("cpu")) {
-            return Device.cpu();
-        }
-        if (name.matches("gpu\\d+")) {
-            return Device.gpu(Integer.parseInt(name.substring(3)));
-        }
-        throw new IllegalArgumentException("device '" + name + "' is neither cpu nor gpu<N>");
-    }
-
-    /** The name {@link #parseDevice} reads. */
-    public static String deviceName(Device device) {
-        return device.isGpu() ? "gpu" + device.getDeviceId() : "cpu";
     }
 
     private static String take(Map<String, String> kv, String key) {

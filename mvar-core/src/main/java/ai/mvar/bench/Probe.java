@@ -110,7 +110,7 @@ public final class Probe {
     }
 
     private static Measurement preset(GenerationTask task) {
-        Device device = GenerationTask.parseDevice(task.device());
+        Device device = Torch.device(task.device());
         Gauge gauge = Gauge.of(device);
         try (NDManager manager = Torch.newManager(device)) {
             manager.zeros(new Shape(1)).close(); // the engine's device context exists before the first reading

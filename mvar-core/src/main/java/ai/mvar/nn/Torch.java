@@ -47,6 +47,22 @@ public final class Torch {
         return engine().newBaseManager(device);
     }
 
+    /** {@code cpu} or {@code gpu<N>} as a device. */
+    public static Device device(String name) {
+        if (name.equals("cpu")) {
+            return Device.cpu();
+        }
+        if (name.matches("gpu\\d+")) {
+            return Device.gpu(Integer.parseInt(name.substring(3)));
+        }
+        throw new IllegalArgumentException("device '" + name + "' is neither cpu nor gpu<N>");
+    }
+
+    /** The name {@link #device(String)} reads: {@code cpu} or {@code gpu<N>}. */
+    public static String name(Device device) {
+        return device.isGpu() ? "gpu" + device.getDeviceId() : "cpu";
+    }
+
     /** A root manager on the CPU. */
     public static NDManager newManager() {
         return newManager(Device.cpu());

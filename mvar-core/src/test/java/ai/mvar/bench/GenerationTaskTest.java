@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.mvar.model.Mode;
 import ai.mvar.nn.Precision;
+import ai.mvar.nn.Torch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,11 +29,11 @@ class GenerationTaskTest {
 
     @Test
     void devicesByName() {
-        assertEquals(Device.gpu(3), GenerationTask.parseDevice("gpu3"));
-        assertEquals(Device.cpu(), GenerationTask.parseDevice("cpu"));
-        assertEquals("gpu3", GenerationTask.deviceName(Device.gpu(3)));
-        assertEquals("cpu", GenerationTask.deviceName(Device.cpu()));
-        assertThrows(IllegalArgumentException.class, () -> GenerationTask.parseDevice("gpu"));
+        assertEquals(Device.gpu(3), Torch.device("gpu3"));
+        assertEquals(Device.cpu(), Torch.device("cpu"));
+        assertEquals("gpu3", Torch.name(Device.gpu(3)));
+        assertEquals("cpu", Torch.name(Device.cpu()));
+        assertThrows(IllegalArgumentException.class, () -> Torch.device("gpu"));
     }
 
     @Test

@@ -32,10 +32,10 @@ public final class LogitParity {
             NDArray labels = require(ref, "in.label");
             NDArray xIn = require(ref, "out.x_in");
             check(mvar.logits(labels, xIn, 0, c.refineStep(), Mode.MVAR), require(ref, "out.logits.block"), tolerance,
-                    set + " " + name(device) + " " + precision + " out.logits.block");
+                    set + " " + Torch.name(device) + " " + precision + " out.logits.block");
             for (int scale = c.refineStep(); scale < c.schedule().scales(); scale++) {
                 check(mvar.logits(labels, xIn, scale, scale + 1, Mode.MVAR), require(ref, "out.logits.scale" + scale),
-                        tolerance, set + " " + name(device) + " " + precision + " out.logits.scale" + scale);
+                        tolerance, set + " " + Torch.name(device) + " " + precision + " out.logits.scale" + scale);
             }
         }
     }
@@ -49,12 +49,8 @@ public final class LogitParity {
                         precision)) {
             int scales = set.schedule().scales();
             check(var.logits(require(inputs, "in.label"), require(ref, "out.x_in"), 0, scales, Mode.VAR),
-                    require(ref, "out.logits.causal"), tolerance, set + " " + name(device) + " " + precision + " out.logits.causal");
+                    require(ref, "out.logits.causal"), tolerance, set + " " + Torch.name(device) + " " + precision + " out.logits.causal");
         }
-    }
-
-    private static String name(Device device) {
-        return device.isGpu() ? "gpu" + device.getDeviceId() : "cpu";
     }
 
     private static void check(NDArray logits, NDArray expected, double tolerance, String what) {
