@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train-tokenizer", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
@@ -46,6 +47,24 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             description = "re-seed codes unused for this many steps; 0 never (default ${DEFAULT-VALUE})")
     int reseedEvery;
 
+    @Option(names = "--gan-weight", defaultValue = "0", paramLabel = "<w>",
+            description = "weight of the adversarial loss (PatchGAN discriminator, hinge loss, VQGAN's adaptive weight);"
+                    + " 0 turns it off (default ${DEFAULT-VALUE})")
+    double ganWeight;
+
+    @Option(names = "--gan-start", defaultValue = "0", paramLabel = "<step>",
+            description = "step from which the discriminator trains and the adversarial loss applies (default ${DEFAULT-VALUE})")
+    long ganStart;
+
+    @Option(names = "--gan-width", defaultValue = "64", paramLabel = "<n>",
+            description = "the discriminator's first-layer channels (default ${DEFAULT-VALUE})")
+    int ganWidth;
+
+    @Option(names = "--ema", defaultValue = "0", paramLabel = "<decay>",
+            description = "decay of an exponential moving average of the weights that becomes the model"
+                    + " (tokenizer-no-ema.safetensors keeps the live weights); 0 for none (default ${DEFAULT-VALUE})")
+    double ema;
+
     @Spec
     CommandSpec spec;
 
@@ -54,8 +73,14 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         int batch = training.batch.value();
         Preset p = preset.require();
         ImageDataset dataset = Datasets.open(data, Datasets.Split.TRAIN, p.tokenizer().imageSize());
-        TokenizerTrainer.Config config = TokenizerTrainer.Config.defaults(training.seed).withReseedEvery(reseedEvery)
-                .withReconstruction(reconstruction);
+        TokenizerTrainer.Config config;
+        try {
+            config = TokenizerTrainer.Config.defaults(training.seed).withReseedEvery(reseedEvery)
+                    .withReconstruction(reconstruction)
+                    .withAdversarial(new TokenizerTrainer.Adversarial(ganWeight, ganStart, ganWidth)).withEma(ema);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         Path out = training.out;
         try (NDManager m = Torch.newManager();
                 VqVae vae = VqVae.random(p.tokenizer(), m, training.seed);
@@ -63,8 +88,12 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             TokenizerJob job = new TokenizerJob(trainer, dataset, batch, training.seed, !training.noFlip, m);
             TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), out, "tokenizer " + p.name(), m);
             Path model = out.resolve("tokenizer.safetensors");
-            ModelFile.write(model, ModelFile.Kind.TOKENIZER, p, null, vae.weights().tensors(),
-                    Map.of("steps", Long.toString(r.step()), "data", data));
+            Map<String, String> meta = Map.of("steps", Long.toString(r.step()), "data", data);
+            ModelFile.write(model, ModelFile.Kind.TOKENIZER, p, null, trainer.modelWeights(), meta);
+            if (ema > 0) {
+                ModelFile.write(out.resolve("tokenizer-no-ema.safetensors"), ModelFile.Kind.TOKENIZER, p, null,
+                        vae.weights().tensors(), meta);
+            }
             String how = r.resumedFrom() >= r.step() ? ", already done: nothing trained"
                     : r.resumedFrom() > 0 ? ", resumed at step " + r.resumedFrom() : "";
             spec.commandLine().getOut().println("tokenizer: " + model + " (" + r.step() + " steps" + how + "); curves " + r.plot());

@@ -76,11 +76,14 @@ class TrainCommandsTest {
     void trainTokenizerWritesTheRunFolderAndTheModel() throws Exception {
         Path run = dir.resolve("tok-run");
         Cli.Result r = Cli.run(args(new String[] {"train-tokenizer", "--preset", preset.toString(), "--data",
-                images.toString(), "--steps", "4", "-o", run.toString()})).ok();
+                images.toString(), "--steps", "4", "--gan-weight", "0.8", "--gan-start", "2", "--gan-width", "8", "--ema",
+                "0.9", "-o", run.toString()})).ok();
         tokenizer = run.resolve("tokenizer.safetensors");
         assertTrue(r.out().contains(tokenizer.toString()), r.out());
         assertRunFolder(run, 4);
         assertEquals(ModelFile.Kind.TOKENIZER, ModelFile.info(tokenizer).kind());
+        assertEquals(ModelFile.Kind.TOKENIZER, ModelFile.info(run.resolve("tokenizer-no-ema.safetensors")).kind(),
+                "with --ema the live weights are kept beside the average");
 
         tokens = dir.resolve("tokens.bin");
         Cli.run("tokenize", "--tokenizer", tokenizer.toString(), "--data", images.toString(), "--flip", "--out",
@@ -141,6 +144,10 @@ class TrainCommandsTest {
         Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens",
                 dir.resolve("none.tokens").toString(), "--steps", "2", "-o", run.toString()}))
                 .failsWithOneLine(1, "train", "none.tokens: --tokens file not found");
+        Cli.run("train-tokenizer", "--preset", preset.toString(), "--data", images.toString(), "--ema", "1", "-o",
+                run.toString()).failsWithOneLine(2, "train-tokenizer", "EMA decay must lie in [0, 1), got 1.0");
+        Cli.run("train-tokenizer", "--preset", preset.toString(), "--data", images.toString(), "--gan-weight", "-1", "-o",
+                run.toString()).failsWithOneLine(2, "train-tokenizer", "invalid adversarial settings");
         assertFalse(Files.exists(run.resolve("metrics.jsonl")));
     }
 

@@ -59,6 +59,11 @@ final class Decoder {
     }
 
     NDArray forward(NDArray z) {
+        return output(features(z));
+    }
+
+    /** Everything before the output convolution: {@code silu(norm_out(h))}, {@code [B, ch, H, W]}. */
+    NDArray features(NDArray z) {
         NDArray h = mid2.forward(midAttn.forward(mid1.forward(convIn.forward(z))));
         for (int level = blocks.size() - 1; level >= 0; level--) {
             List<SelfAttention2d> levelAttns = attns.get(level);
@@ -74,6 +79,11 @@ final class Decoder {
                 h = upsamples.get(level).forward(h.repeat(2, 2).repeat(3, 2));
             }
         }
-        return convOut.forward(Functions.silu(normOut.forward(h)));
+        return Functions.silu(normOut.forward(h));
+    }
+
+    /** The output convolution ({@code conv_out}): image from {@link #features}. */
+    NDArray output(NDArray features) {
+        return convOut.forward(features);
     }
 }

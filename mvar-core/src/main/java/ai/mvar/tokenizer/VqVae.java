@@ -21,6 +21,9 @@ import java.util.List;
  * memory flat. The tokenizer owns its weights; close it to free them.
  */
 public final class VqVae implements AutoCloseable {
+    /** The weight of the decoder's last layer. */
+    public static final String DECODER_OUTPUT_WEIGHT = "decoder.conv_out.weight";
+
     private final VqVaeConfig config;
     private final StateDict weights;
     private final Encoder encoder;
@@ -115,7 +118,21 @@ public final class VqVae implements AutoCloseable {
      * zero the gradient of saturated pixels and the graph must keep the intermediates.
      */
     public NDArray decodeUnclamped(NDArray fHat) {
-        return decoder.forward(postQuantConv.forward(fHat));
+        return decoderOutput(decoderFeatures(fHat));
+    }
+
+    /**
+     * {@link #decodeUnclamped} up to the decoder's output convolution, unscoped: training splits
+     * the decoder there because the adaptive weight of a GAN loss compares gradients of the output
+     * convolution's weight ({@link #DECODER_OUTPUT_WEIGHT}).
+     */
+    public NDArray decoderFeatures(NDArray fHat) {
+        return decoder.features(postQuantConv.forward(fHat));
+    }
+
+    /** The decoder's output convolution: the unclamped image from {@link #decoderFeatures}. */
+    public NDArray decoderOutput(NDArray features) {
+        return decoder.output(features);
     }
 
     private NDArray decodeUnscoped(NDArray fHat) {

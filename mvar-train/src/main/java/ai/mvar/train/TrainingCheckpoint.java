@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Training checkpoints in one folder, one safetensors file per save ({@code step-000000001234.
- * safetensors}): weights as {@code model.<name>}, optimizer tensors as {@code optim.<name>}, the
- * rest as header metadata.
+ * safetensors}): weights as {@code model.<name>}, optimizer tensors as {@code optim.<name>}, other
+ * buffers as {@code buffer.<name>}, the rest as header metadata.
  *
  * <p>A save never damages what is there: the file is written under a temporary name in the same
  * folder, forced to disk, renamed over its final name atomically and the folder synced; only then
@@ -40,6 +40,7 @@ public final class TrainingCheckpoint {
     private static final Pattern NAME = Pattern.compile("step-(\\d{12})\\.safetensors");
     private static final String MODEL = "model.";
     private static final String OPTIM = "optim.";
+    private static final String BUFFER = "buffer.";
     private static final String RANDOM = "random.";
     private static final String EXTRA = "extra.";
 
@@ -67,6 +68,8 @@ public final class TrainingCheckpoint {
                 .forEach(e -> tensors.put(MODEL + e.getKey(), e.getValue()));
         state.optimizer().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> tensors.put(OPTIM + e.getKey(), e.getValue()));
+        state.buffers().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> tensors.put(BUFFER + e.getKey(), e.getValue()));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("version", VERSION);
@@ -151,6 +154,7 @@ public final class TrainingCheckpoint {
             }
             Map<String, NDArray> weights = new LinkedHashMap<>();
             Map<String, NDArray> optimizer = new LinkedHashMap<>();
+            Map<String, NDArray> buffers = new LinkedHashMap<>();
             for (String name : reader.tensors().keySet()) {
                 // Copy out of the memory-mapped file so the arrays outlive the reader.
                 NDArray mapped = reader.load(name, manager);
@@ -160,6 +164,8 @@ public final class TrainingCheckpoint {
                     weights.put(name.substring(MODEL.length()), owned);
                 } else if (name.startsWith(OPTIM)) {
                     optimizer.put(name.substring(OPTIM.length()), owned);
+                } else if (name.startsWith(BUFFER)) {
+                    buffers.put(name.substring(BUFFER.length()), owned);
                 } else {
                     throw new IOException(file + ": unexpected tensor " + name);
                 }
@@ -173,7 +179,7 @@ public final class TrainingCheckpoint {
                     extra.put(k.substring(EXTRA.length()), v);
                 }
             });
-            return new TrainingState(Long.parseLong(meta.get("step")), weights, optimizer,
+            return new TrainingState(Long.parseLong(meta.get("step")), weights, optimizer, buffers,
                     Long.parseLong(meta.get("optimizer_steps")), DataPosition.parse(meta.get("data_position")),
                     random, extra);
         }

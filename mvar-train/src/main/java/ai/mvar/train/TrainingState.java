@@ -11,6 +11,8 @@ import java.util.Map;
  * @param weights model parameters by state-dict name
  * @param optimizer optimizer tensors ({@link AdamW#state()})
  * @param optimizerSteps updates the optimizer applied ({@link AdamW#steps()})
+ * @param buffers other tensors the run continues from (the tokenizer's codebook usage counts and
+ *     pool of recent encoder outputs)
  * @param data where the data order stands
  * @param random named generator states ({@link TrainingRandom#state()})
  * @param extra free-form strings (configuration, model kind) stored alongside
@@ -19,6 +21,7 @@ public record TrainingState(
         long step,
         Map<String, NDArray> weights,
         Map<String, NDArray> optimizer,
+        Map<String, NDArray> buffers,
         long optimizerSteps,
         DataPosition data,
         Map<String, Long> random,
@@ -27,8 +30,15 @@ public record TrainingState(
     public TrainingState {
         weights = Map.copyOf(weights);
         optimizer = Map.copyOf(optimizer);
+        buffers = Map.copyOf(buffers);
         random = Map.copyOf(random);
         extra = Map.copyOf(extra);
+    }
+
+    /** A state without buffers. */
+    public TrainingState(long step, Map<String, NDArray> weights, Map<String, NDArray> optimizer, long optimizerSteps,
+            DataPosition data, Map<String, Long> random, Map<String, String> extra) {
+        this(step, weights, optimizer, Map.of(), optimizerSteps, data, random, extra);
     }
 
     /**

@@ -42,6 +42,26 @@ public final class CodebookUsage {
                 .toArray();
     }
 
+    /** The hit counts, scale-major ({@code [scales * vocab]}), to save with a checkpoint. */
+    public long[] counts() {
+        long[] out = new long[hits.length * hits[0].length];
+        for (int s = 0; s < hits.length; s++) {
+            System.arraycopy(hits[s], 0, out, s * hits[s].length, hits[s].length);
+        }
+        return out;
+    }
+
+    /** Continues from saved {@link #counts()}. */
+    public void restore(long[] counts) {
+        if (counts.length != hits.length * hits[0].length) {
+            throw new IllegalArgumentException("saved codebook usage has " + counts.length + " counts, expected "
+                    + hits.length + " scales x " + hits[0].length + " codes");
+        }
+        for (int s = 0; s < hits.length; s++) {
+            System.arraycopy(counts, s * hits[s].length, hits[s], 0, hits[s].length);
+        }
+    }
+
     public void reset() {
         for (long[] h : hits) {
             Arrays.fill(h, 0);

@@ -35,6 +35,38 @@ final class RecentVectors {
         return filled;
     }
 
+    int capacity() {
+        return pool.length;
+    }
+
+    /** Where the next vector goes (the oldest is overwritten once the pool is full). */
+    int next() {
+        return next;
+    }
+
+    /** The pool, {@code [capacity, C]} row-major, rows not yet filled zero: to save with a checkpoint. */
+    float[] rows() {
+        float[] out = new float[pool.length * channels];
+        for (int i = 0; i < filled; i++) {
+            System.arraycopy(pool[i], 0, out, i * channels, channels);
+        }
+        return out;
+    }
+
+    /** Continues from saved {@link #rows()}, {@link #size()} and {@link #next()}. */
+    void restore(float[] rows, int size, int nextRow) {
+        if (rows.length != pool.length * channels || size < 0 || size > pool.length || nextRow < 0 || nextRow >= pool.length) {
+            throw new IllegalArgumentException("saved pool of " + rows.length + " values, " + size + " filled, next "
+                    + nextRow + " does not fit a pool of " + pool.length + " x " + channels);
+        }
+        java.util.Arrays.fill(pool, null);
+        for (int i = 0; i < size; i++) {
+            pool[i] = java.util.Arrays.copyOfRange(rows, i * channels, (i + 1) * channels);
+        }
+        filled = size;
+        next = nextRow;
+    }
+
     /** A random pooled vector. */
     float[] sample(TrainingRandom random) {
         return pool[random.nextInt(filled)];

@@ -10,10 +10,13 @@ import ai.mvar.train.data.ImageDataset;
 
 /**
  * Tokenizer training as a {@link TrainingLoop.Job}: batches of a data set through a
- * {@link TokenizerTrainer}. Logged per step: the total loss, {@code [reconstruction, vq]} as the
- * loss series and the codebook usage per scale as the accuracy series.
+ * {@link TokenizerTrainer}. Logged per step: the total loss, {@code [reconstruction, vq]} (and with
+ * the adversarial loss {@code generator, discriminator}) as the loss series and the codebook usage
+ * per scale as the accuracy series.
  */
 public final class TokenizerJob implements TrainingLoop.Job {
+    private static final String[] SERIES = {"reconstruction", "vq", "generator", "discriminator"};
+
     private final TokenizerTrainer trainer;
     private final ImageDataset data;
     private final int batchSize;
@@ -34,13 +37,16 @@ public final class TokenizerJob implements TrainingLoop.Job {
     public StepMetrics step(long iteration, double lr) {
         try (NDManager m = manager.newSubManager(); ImageBatches.ImageBatch b = batches.next(m)) {
             TokenizerTrainer.StepResult r = trainer.step(b.images(), lr);
-            return new StepMetrics(r.step(), r.loss(), new double[] {r.reconstruction(), r.vq()}, r.usage(), lr);
+            double[] losses = trainer.config().adversarial().on()
+                    ? new double[] {r.reconstruction(), r.vq(), r.generator(), r.discriminator()}
+                    : new double[] {r.reconstruction(), r.vq()};
+            return new StepMetrics(r.step(), r.loss(), losses, r.usage(), lr);
         }
     }
 
     @Override
     public String seriesName(int i) {
-        return i == 0 ? "reconstruction" : "vq";
+        return SERIES[i];
     }
 
     @Override

@@ -24,13 +24,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A training run killed with SIGKILL between two checkpoints and started again on the same folder
  * ends exactly where an uninterrupted run ends: same per-step losses, same metrics lines, same
- * final weights and optimizer state.
+ * final weights and optimizer state (for the tokenizer also the discriminator, its optimizer and
+ * the weight average).
  */
 class SigkillResumeTest {
     private static final int STEPS = 24;
@@ -39,8 +41,10 @@ class SigkillResumeTest {
     @TempDir
     Path dir;
 
-    @Test
-    void killedRunResumesToTheSameResult() throws Exception {
+    /** MVAR, and the tokenizer with discriminator, its optimizer and a weight average in the checkpoint. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mvar", "tokenizer"})
+    void killedRunResumesToTheSameResult(String kind) throws Exception {
         Path cache = dir.resolve("tokens.bin");
         try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
             TokenCacheWriter.write(cache, TinyModels.randomImages(24, 16, 3), vae, m, 8, true, n -> {});
@@ -48,11 +52,11 @@ class SigkillResumeTest {
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
 
-        Process runA = start(a, cache, 0);
+        Process runA = start(a, cache, 0, kind);
         assertEquals(0, runA.waitFor(), () -> "run A failed:\n" + output(a));
 
         // Run B: killed once it has written steps past a checkpoint, half-way to the next one.
-        Process runB = start(b, cache, 250);
+        Process runB = start(b, cache, 250, kind);
         Path metricsB = b.resolve("metrics.jsonl");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         int seen = 0;
@@ -73,7 +77,7 @@ class SigkillResumeTest {
                 + ": lines past the checkpoint must be dropped on resume");
         assertCheckpointsComplete(b);
 
-        Process resumed = start(b, cache, 0);
+        Process resumed = start(b, cache, 0, kind);
         assertEquals(0, resumed.waitFor(), () -> "resumed run B failed:\n" + output(b));
         assertTrue(output(b).contains("DONE " + STEPS + " resumed from " + lastCheckpoint), output(b));
 
@@ -91,7 +95,11 @@ class SigkillResumeTest {
         Map<String, float[]> wa = tensors(checkpoint(a, STEPS));
         Map<String, float[]> wb = tensors(checkpoint(b, STEPS));
         assertEquals(wa.keySet(), wb.keySet());
-        assertTrue(wa.keySet().stream().anyMatch(k -> k.startsWith("optim.")));
+        List<String> prefixes = kind.equals("tokenizer")
+                ? List.of("optim.", "model.discriminator.", "optim.discriminator.", "model.ema.") : List.of("optim.");
+        for (String prefix : prefixes) {
+            assertTrue(wa.keySet().stream().anyMatch(k -> k.startsWith(prefix)), prefix + " in the checkpoint");
+        }
         for (String k : wa.keySet()) {
             assertArrayEquals(wa.get(k), wb.get(k), 0f, k);
         }
@@ -99,12 +107,12 @@ class SigkillResumeTest {
     }
 
     /** The child JVM, one thread for the engine, its output in {@code dir.log}. */
-    private static Process start(Path out, Path cache, long delayMs) throws IOException {
+    private static Process start(Path out, Path cache, long delayMs, String kind) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), ResumableRun.class.getName(),
-                out.toString(), cache.toString(), Integer.toString(STEPS), Integer.toString(EVERY), Long.toString(delayMs)));
+                out.toString(), cache.toString(), Integer.toString(STEPS), Integer.toString(EVERY), Long.toString(delayMs), kind));
         Files.createDirectories(out);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(out).toFile()));
