@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.model.Mode;
@@ -13,6 +12,7 @@ import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.Torch;
 import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
+import ai.mvar.testing.TestData;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.tokenizer.VqVaeConfig;
@@ -20,7 +20,6 @@ import ai.mvar.train.data.Augment;
 import ai.mvar.train.data.FashionMnist;
 import ai.mvar.train.data.ImageDataset;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -40,7 +39,7 @@ class FashionMnistEvaluationTest {
 
     @BeforeAll
     static void data() throws IOException {
-        assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST not installed (apt install dataset-fashion-mnist)");
+        TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
         train = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TRAIN, 28, FashionMnist.Fit.PAD).first(2048);
         test = FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST, 28, FashionMnist.Fit.PAD).first(1000);
     }
