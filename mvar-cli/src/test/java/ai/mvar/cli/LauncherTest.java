@@ -1,6 +1,7 @@
 package ai.mvar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -9,11 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the {@code ./mvar} launcher as a process. The build runs this test in the package phase,
@@ -37,10 +40,14 @@ class LauncherTest {
     }
 
     static Run run(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of("bash", LAUNCHER.toString()));
+        return run(LAUNCHER, Map.of("MVAR_NO_BUILD", "1"), args);
+    }
+
+    static Run run(Path launcher, Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("bash", launcher.toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File(System.getProperty("java.io.tmpdir")));
-        pb.environment().put("MVAR_NO_BUILD", "1");
+        pb.environment().putAll(env);
         File out = File.createTempFile("mvar-out", ".txt");
         File err = File.createTempFile("mvar-err", ".txt");
         try {
@@ -72,5 +79,51 @@ class LauncherTest {
         assertTrue(r.err().startsWith("mvar info: error: "), r.err());
         Run usage = run("sample", "--bogus");
         assertEquals(2, usage.exit());
+    }
+
+    /**
+     * The first build, in a copy of the launcher whose project has no jar yet and a stand-in
+     * {@code mvn} that fails offline, as Maven does before the dependencies are downloaded, then
+     * "builds" by copying the real jar: the user sees two progress lines, none of Maven's.
+     */
+    @Test
+    void theFirstBuildShowsMavenOnlyWhenItFails(@TempDir Path dir) throws Exception {
+        Path project = dir.resolve("project");
+        Files.createDirectories(project.resolve("mvar-cli/target"));
+        Files.copy(LAUNCHER, project.resolve("mvar"));
+        Files.writeString(project.resolve("pom.xml"), "<project/>");
+        Path target = Cli.REPO.resolve("mvar-cli/target");
+        Path jar;
+        try (Stream<Path> files = Files.list(target)) {
+            jar = files.filter(f -> f.getFileName().toString().matches("mvar-cli-.*(?<!-tests)\\.jar")).findFirst().orElseThrow();
+        }
+        Path bin = dir.resolve("bin");
+        Files.createDirectories(bin);
+        Path mvn = bin.resolve("mvn");
+        Files.writeString(mvn, String.join("\n",
+                "#!/usr/bin/env bash",
+                "printf '\\033[0m\\033[0m[ERROR] Failed to execute goal: cannot access central in offline mode\\n'",
+                "for a in \"$@\"; do [[ $a == -o ]] && exit 1; done",
+                "if [[ -n \"${FAKE_MVN_FAILS:-}\" ]]; then printf '\\033[1;31m[ERROR] COMPILATION ERROR\\033[m\\n'; exit 1; fi",
+                "cp '" + jar + "' '" + project.resolve("mvar-cli/target/mvar-cli-0.jar") + "'",
+                "cp '" + target.resolve("classpath.txt") + "' '" + project.resolve("mvar-cli/target/classpath.txt") + "'",
+                ""));
+        assertTrue(mvn.toFile().setExecutable(true));
+        Map<String, String> env = Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH"), "TMPDIR", dir.toString());
+
+        Map<String, String> failing = new java.util.HashMap<>(env);
+        failing.put("FAKE_MVN_FAILS", "1");
+        Run failed = run(project.resolve("mvar"), failing, "--version");
+        assertEquals(1, failed.exit(), failed.err());
+        assertTrue(failed.err().contains("[ERROR] COMPILATION ERROR"), failed.err());
+        assertFalse(failed.err().contains("\u001b"), "no terminal escape codes:\n" + failed.err());
+        List<String> lines = failed.err().lines().toList();
+        assertTrue(lines.get(lines.size() - 1).startsWith("mvar: error: the build failed"), failed.err());
+
+        Run built = run(project.resolve("mvar"), env, "--version");
+        assertEquals(0, built.exit(), built.err());
+        assertTrue(built.out().startsWith("mvar "), built.out());
+        assertEquals(List.of("mvar: building the command line (mvn package -pl mvar-cli -am) ...",
+                "mvar: fetching dependencies from Maven Central (first build) ..."), built.err().lines().toList());
     }
 }
