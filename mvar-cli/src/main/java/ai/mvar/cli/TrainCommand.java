@@ -33,13 +33,17 @@ import picocli.CommandLine.Spec;
                 + " neighbourhood scale; VAR trains the whole pyramid under the block-causal mask.",
                 "Data parallel over --devices (one replica each, gradients summed, one optimizer). Writes"
                 + " <out>/checkpoints/, metrics.jsonl (per-scale loss and accuracy), loss.png and, at the end,"
-                + " <out>/<mode>.safetensors. Kill it at any time: the same command resumes."},
+                + " <out>/<mode>.safetensors. Kill it at any time: the same command resumes.",
+                "--precision fp16 trains with fp32 master weights, fp16 products and dynamic loss scaling (as"
+                + " torch.amp's GradScaler: initial scale 2^11, halved and the step skipped on overflow, doubled"
+                + " after 1000 good steps); the model file holds the fp32 weights."},
         footerHeading = "%nExamples:%n",
         footer = {"  ./mvar tokenize --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
                 "      --data fashion-mnist --flip -o runs/fm-train.tokens",
                 "  ./mvar train --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
                 "      --tokens runs/fm-train.tokens --mode mvar -o runs/fm-mvar",
                 "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...  two replicas of 8",
+                "  ./mvar train --devices gpu0 --precision fp16 ...          mixed precision",
                 "  ./mvar train --init var_d16.safetensors --mode mvar ...   MVAR from VAR"})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
@@ -50,6 +54,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     TokenizerOption tokenizer;
+
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--tokens", required = true, paramLabel = "<file>", description = "token cache written by 'mvar tokenize'")
     Path tokens;
@@ -103,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
         AdamW.Config optimizer = AdamW.Config.reference().withWeightDecay(weightDecay).withMaxGradNorm(gradClip)
                 .withAccumulation(accumulation);
         TransformerTrainer.Config config = new TransformerTrainer.Config(mode, ratioK, labelSmoothing, classDropout,
-                training.seed, optimizer);
+                training.seed, optimizer).withPrecision(precision.resolve(replicas.get(0)));
         try (NDManager m = Torch.newManager(replicas.get(0));
                 TokenCache cache = TokenCache.open(tokens);
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.mvar.checkpoint.ModelFile;
+import ai.mvar.checkpoint.SafeTensorsReader;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
@@ -99,12 +100,13 @@ class TrainCommandsTest {
             Path run = dir.resolve(name + "-run");
             String[] train = args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens",
                     tokens.toString(), "--mode", name, "--steps", "6", "--ratio-k", "1", "-o", run.toString()},
-                    mode == Mode.VAR ? new String[] {"--devices", "cpu,cpu"} : new String[0]);
+                    mode == Mode.VAR ? new String[] {"--devices", "cpu,cpu"} : new String[] {"--precision", "fp16"});
             Cli.Result r = Cli.run(train).ok();
             Path model = run.resolve(name + ".safetensors");
             assertTrue(r.out().contains(model + " (6 steps)"), r.out());
             assertRunFolder(run, 6);
             assertEquals(mode, ModelFile.info(model).mode());
+            assertEquals(mode == Mode.MVAR, checkpointHolds(run, 6, "optim.grad_scaler.scale"), "MVAR ran in fp16");
 
             Path samples = dir.resolve(name + "-samples");
             Cli.run("sample", "--tokenizer", tokenizer.toString(), "--model", model.toString(), "--per-class", "1",
@@ -138,6 +140,9 @@ class TrainCommandsTest {
         Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
                 "--devices", "cpu,tpu", "--steps", "2", "-o", run.toString()}))
                 .failsWithOneLine(2, "train", "unknown device 'tpu'");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
+                "--precision", "bf16", "--steps", "2", "-o", run.toString()}))
+                .failsWithOneLine(2, "train", "--precision bf16: bf16 is not available");
         Path missing = dir.resolve("no-tokenizer.safetensors");
         Cli.run(args(new String[] {"train", "--tokenizer", missing.toString(), "--tokens", tokens.toString(),
                 "--steps", "2", "-o", run.toString()})).failsWithOneLine(1, "train", missing + ": --tokenizer file not found");
@@ -149,6 +154,14 @@ class TrainCommandsTest {
         Cli.run("train-tokenizer", "--preset", preset.toString(), "--data", images.toString(), "--gan-weight", "-1", "-o",
                 run.toString()).failsWithOneLine(2, "train-tokenizer", "invalid adversarial settings");
         assertFalse(Files.exists(run.resolve("metrics.jsonl")));
+    }
+
+    /** Whether the checkpoint of {@code step} holds tensor {@code name}. */
+    private static boolean checkpointHolds(Path run, int step, String name) throws Exception {
+        try (SafeTensorsReader r = SafeTensorsReader.open(
+                run.resolve("checkpoints").resolve(String.format("step-%012d.safetensors", step)))) {
+            return r.tensors().containsKey(name);
+        }
     }
 
     /** checkpoints/ with the final step, one metrics line per step, a decodable loss.png. */

@@ -6,17 +6,18 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.nn.Functions;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Scope;
 import ai.mvar.nn.Tensors;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
+import ai.mvar.train.GradScaler;
 import ai.mvar.train.GradientLeaves;
 import ai.mvar.train.NonFiniteLossException;
 import ai.mvar.train.TrainingRandom;
@@ -27,16 +28,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Teacher-forced training of the VAR/MVAR transformer with per-scale cross-entropy, data parallel
  * over shards of each batch.
  *
  * <p>The master model holds the fp32 weights AdamW updates. Each update runs on fresh autograd
- * leaves made from them ({@link GradientLeaves}: aliases on the master's device, copies on any
- * other), so a parameter that the update's backward passes do not reach has no gradient and AdamW
+ * leaves made from them ({@link GradientLeaves}: aliases on the master's device in fp32, copies on
+ * any other device or in fp16), so a parameter that the update's backward passes do not reach has no gradient and AdamW
  * skips it, as PyTorch does after {@code zero_grad(set_to_none=True)}. A step splits the batch into
  * one contiguous shard per entry of {@code devices}, runs each shard's forward and backward pass on
  * that device's leaves with the loss weighted by the shard's share of the batch (shards on one
@@ -44,8 +49,17 @@ import java.util.Set;
  * master's device and takes one AdamW step. The update is therefore the one a single pass makes on
  * the whole batch. Shards run one after another; the class-dropout draws are made for the whole
  * batch first, so the split never changes which labels are dropped.
+ *
+ * <p>Mixed precision ({@link Precision#FP16}): the leaves are fp16 copies of the fp32 master
+ * weights, the model computes as autocast would (fp16 products; norms, softmax, residual stream,
+ * logits and the loss in fp32), the loss is multiplied by the {@link GradScaler}'s scale before the
+ * backward pass, and the fp16 gradients are converted to fp32 and divided by it before clipping
+ * and the AdamW step on the masters. A step whose gradients overflow is skipped and the scale
+ * halved, as GradScaler does; a non-finite loss still stops the run, as in fp32: it comes from the
+ * forward pass, which the loss scale does not touch.
  */
 public final class TransformerTrainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TransformerTrainer.class);
 
     /**
      * @param mode VAR (whole pyramid, block-causal) or MVAR (scale spans, see {@link ScaleSpans})
@@ -54,40 +68,59 @@ public final class TransformerTrainer implements AutoCloseable {
      * @param classDropout share of labels replaced by "no class", for classifier-free guidance (0.1)
      * @param seed seeds the class dropout
      * @param optimizer AdamW settings (clipping and accumulation included)
+     * @param precision fp32, or fp16 with fp32 master weights and dynamic loss scaling
+     * @param lossScaling the loss scaler's settings (fp16 only)
      */
     public record Config(Mode mode, int ratioK, double labelSmoothing, double classDropout, long seed,
-            AdamW.Config optimizer) {
+            AdamW.Config optimizer, Precision precision, GradScaler.Config lossScaling) {
         public Config {
             if (labelSmoothing < 0 || labelSmoothing >= 1 || classDropout < 0 || classDropout >= 1) {
                 throw new IllegalArgumentException("label smoothing and class dropout must lie in [0, 1): "
                         + labelSmoothing + ", " + classDropout);
             }
+            precision.requireSupported();
         }
 
-        /** The reference recipe: ratio_k 8, no label smoothing, 10% class dropout, VAR's AdamW. */
+        /** fp32. */
+        public Config(Mode mode, int ratioK, double labelSmoothing, double classDropout, long seed, AdamW.Config optimizer) {
+            this(mode, ratioK, labelSmoothing, classDropout, seed, optimizer, Precision.FP32, GradScaler.Config.reference());
+        }
+
+        /** The reference recipe: ratio_k 8, no label smoothing, 10% class dropout, VAR's AdamW, fp32. */
         public static Config reference(Mode mode, long seed) {
             return new Config(mode, 8, 0, 0.1, seed, AdamW.Config.reference());
         }
 
         public Config withRatioK(int k) {
-            return new Config(mode, k, labelSmoothing, classDropout, seed, optimizer);
+            return new Config(mode, k, labelSmoothing, classDropout, seed, optimizer, precision, lossScaling);
         }
 
         public Config withLabelSmoothing(double eps) {
-            return new Config(mode, ratioK, eps, classDropout, seed, optimizer);
+            return new Config(mode, ratioK, eps, classDropout, seed, optimizer, precision, lossScaling);
         }
 
         public Config withOptimizer(AdamW.Config o) {
-            return new Config(mode, ratioK, labelSmoothing, classDropout, seed, o);
+            return new Config(mode, ratioK, labelSmoothing, classDropout, seed, o, precision, lossScaling);
+        }
+
+        /** fp16 also scales the loss with {@link GradScaler.Config#reference()} unless {@link #withLossScaling} says otherwise. */
+        public Config withPrecision(Precision p) {
+            return new Config(mode, ratioK, labelSmoothing, classDropout, seed, optimizer, p, lossScaling);
+        }
+
+        public Config withLossScaling(GradScaler.Config c) {
+            return new Config(mode, ratioK, labelSmoothing, classDropout, seed, optimizer, precision, c);
         }
     }
 
     /**
      * One step: the scales it trained, the mean loss, per-scale mean loss and token accuracy over
-     * the whole pyramid (NaN for scales this step did not train) and the optimizer's report.
+     * the whole pyramid (NaN for scales this step did not train), the optimizer's report (under fp16,
+     * {@link AdamW.Outcome#NON_FINITE} is a step skipped for overflow) and the loss scale it used (1
+     * in fp32).
      */
     public record StepResult(long step, ScaleSpans.Span span, double loss, double[] scaleLoss, double[] scaleAccuracy,
-            AdamW.StepReport optimizer) {}
+            AdamW.StepReport optimizer, double lossScale) {}
 
     /** One device's leaves for the current update and the model that computes with them. */
     private record DeviceModel(GradientLeaves leaves, Transformer model) {}
@@ -100,6 +133,7 @@ public final class TransformerTrainer implements AutoCloseable {
     private final Map<String, NDArray> trainable = new LinkedHashMap<>();
     private final AdamW optimizer;
     private final TrainingRandom dropout;
+    private final GradScaler scaler;
     private final Map<Device, DeviceModel> update = new LinkedHashMap<>();
     private int microBatches;
     private long step;
@@ -125,6 +159,8 @@ public final class TransformerTrainer implements AutoCloseable {
             }
         });
         this.optimizer = new AdamW(trainable, config.optimizer());
+        this.scaler = config.precision() == Precision.FP16
+                ? new GradScaler(config.lossScaling(), trainable.values().iterator().next().getManager()) : null;
         this.dropout = new TrainingRandom(config.seed());
     }
 
@@ -149,6 +185,11 @@ public final class TransformerTrainer implements AutoCloseable {
         return master;
     }
 
+    /** The loss scaler, empty in fp32. */
+    public Optional<GradScaler> lossScaler() {
+        return Optional.ofNullable(scaler);
+    }
+
     /**
      * One training iteration on {@code batch} with learning rate {@code lr}; everything it
      * allocates is freed before it returns (the leaves of an update that accumulates further
@@ -165,6 +206,7 @@ public final class TransformerTrainer implements AutoCloseable {
         if (b < n) {
             throw new IllegalArgumentException("batch of " + b + " cannot be split over " + n + " shards");
         }
+        double lossScale = scaler == null ? 1 : scaler.scale();
         double[] lossSum = new double[span.to() - span.from()];
         double[] correct = new double[span.to() - span.from()];
         double total = 0;
@@ -173,7 +215,7 @@ public final class TransformerTrainer implements AutoCloseable {
                 int lo = (int) ((long) b * r / n);
                 int hi = (int) ((long) b * (r + 1) / n);
                 total += shardStep(deviceModel(shards.get(r)), batch, Arrays.copyOfRange(labels, lo, hi), lo, hi,
-                        (double) (hi - lo) / b, span, lossSum, correct);
+                        (double) (hi - lo) / b, lossScale, span, lossSum, correct);
             }
         } catch (NonFiniteLossException e) {
             endUpdate();
@@ -184,12 +226,20 @@ public final class TransformerTrainer implements AutoCloseable {
             report = new AdamW.StepReport(AdamW.Outcome.ACCUMULATED, Double.NaN, 1);
         } else {
             try {
-                report = optimizer.update(lr, this::gradient, 1.0 / microBatches);
+                report = optimizer.update(lr, this::gradient, 1.0 / (microBatches * lossScale));
             } finally {
                 endUpdate();
             }
-            if (report.outcome() == AdamW.Outcome.NON_FINITE) {
+            boolean overflow = report.outcome() == AdamW.Outcome.NON_FINITE;
+            if (scaler == null && overflow) {
                 throw new NonFiniteLossException("gradient norm", step + 1, report.gradNorm());
+            }
+            if (scaler != null) {
+                scaler.update(overflow);
+                if (overflow) {
+                    LOG.info("step {}: gradients overflowed at loss scale {}; step skipped, scale now {}", step + 1,
+                            lossScale, scaler.scale());
+                }
             }
         }
         step++;
@@ -202,14 +252,14 @@ public final class TransformerTrainer implements AutoCloseable {
             scaleLoss[s] = lossSum[s - span.from()] / tokens;
             scaleAcc[s] = correct[s - span.from()] / tokens;
         }
-        return new StepResult(step, span, total, scaleLoss, scaleAcc, report);
+        return new StepResult(step, span, total, scaleLoss, scaleAcc, report, lossScale);
     }
 
     /** The model computing on {@code device} in the current update, made at its first use. */
     private Transformer deviceModel(Device device) {
         return update.computeIfAbsent(device, d -> {
-            GradientLeaves leaves = GradientLeaves.of(trainable, DataType.FLOAT32, d);
-            return new DeviceModel(leaves, Transformer.load(master.config(), leaves.stateDict()));
+            GradientLeaves leaves = GradientLeaves.of(trainable, config.precision().dataType(), d);
+            return new DeviceModel(leaves, Transformer.load(master.config(), leaves.stateDict(), config.precision()));
         }).model();
     }
 
@@ -239,7 +289,7 @@ public final class TransformerTrainer implements AutoCloseable {
 
     /** Forward and backward of one shard on one device's model; returns its weighted loss. */
     private double shardStep(Transformer model, TokenBatch batch, long[] labels, int lo, int hi, double share,
-            ScaleSpans.Span span, double[] lossSum, double[] correct) {
+            double lossScale, ScaleSpans.Span span, double[] lossSum, double[] correct) {
         double[] weighted = new double[1];
         Scope.run(() -> {
             NDManager m = batch.labels().getManager();
@@ -265,7 +315,7 @@ public final class TransformerTrainer implements AutoCloseable {
                     lossSum[i] += res.scaleLoss()[i];
                     correct[i] += res.scaleCorrect()[i];
                 }
-                gc.backward(Functions.scale(res.mean(), share));
+                gc.backward(Functions.scale(res.mean(), share * lossScale));
             }
         });
         return weighted[0];
@@ -284,9 +334,14 @@ public final class TransformerTrainer implements AutoCloseable {
 
     /** Everything needed to resume: weights and optimizer, step, dropout generator. */
     public TrainingState snapshot(DataPosition data) {
-        return new TrainingState(step, trainable, optimizer.state(), optimizer.steps(), data,
+        Map<String, NDArray> state = new LinkedHashMap<>(optimizer.state());
+        if (scaler != null) {
+            state.putAll(scaler.state());
+        }
+        return new TrainingState(step, trainable, state, optimizer.steps(), data,
                 Map.of("class_dropout", dropout.state()),
-                Map.of("model", "transformer", "mode", config.mode().name().toLowerCase(java.util.Locale.ROOT)));
+                Map.of("model", "transformer", "mode", config.mode().name().toLowerCase(Locale.ROOT),
+                        "precision", config.precision().toString()));
     }
 
     /** Continues from a checkpoint; an update in progress is dropped. */
@@ -294,6 +349,9 @@ public final class TransformerTrainer implements AutoCloseable {
         endUpdate();
         state.restoreWeights(trainable);
         optimizer.restore(state.optimizer(), state.optimizerSteps());
+        if (scaler != null && !scaler.restore(state.optimizer())) {
+            LOG.info("the checkpoint has no loss scale (an fp32 run): starting at {}", scaler.scale());
+        }
         step = state.step();
         Long d = state.random().get("class_dropout");
         if (d != null) {
@@ -306,5 +364,8 @@ public final class TransformerTrainer implements AutoCloseable {
     public void close() {
         endUpdate();
         optimizer.close();
+        if (scaler != null) {
+            scaler.close();
+        }
     }
 }

@@ -3,8 +3,10 @@ package ai.mvar.train.transformer;
 import ai.djl.ndarray.NDManager;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.VqVae;
+import ai.mvar.train.GradScaler;
 import ai.mvar.train.LrSchedule;
 import ai.mvar.train.StepMetrics;
 import ai.mvar.train.TinyModels;
@@ -18,11 +20,12 @@ import java.nio.file.Path;
 
 /**
  * A deterministic tiny training through {@link TrainingLoop}, run as a child JVM by {@link
- * SigkillResumeTest}: MVAR through {@link TransformerJob}, or the tokenizer with the adversarial
+ * SigkillResumeTest}: MVAR through {@link TransformerJob} (in fp32, or in fp16 from a loss scale that
+ * overflows, so the run skips steps and carries the scale over a resume), or the tokenizer with the adversarial
  * loss and a weight average through {@link TokenizerJob}. Every step sleeps {@code delayMs} after
  * training (the computation is unchanged), so the parent can kill it between two checkpoints.
  *
- * <p>Usage: {@code ResumableRun <out dir> <token cache> <steps> <checkpoint every> <delay ms> <mvar|tokenizer>}.
+ * <p>Usage: {@code ResumableRun <out dir> <token cache> <steps> <checkpoint every> <delay ms> <mvar|mvar-fp16|tokenizer>}.
  */
 public final class ResumableRun {
     static final long SEED = 17;
@@ -48,8 +51,10 @@ public final class ResumableRun {
                 }
                 return;
             }
+            Precision precision = args[5].equals("mvar-fp16") ? Precision.FP16 : Precision.FP32;
             TransformerTrainer.Config config = TransformerTrainer.Config.reference(Mode.MVAR, SEED).withRatioK(1)
-                    .withLabelSmoothing(0.1);
+                    .withLabelSmoothing(0.1).withPrecision(precision)
+                    .withLossScaling(new GradScaler.Config(Math.pow(2, 26), 2, 0.5, 3, Double.POSITIVE_INFINITY));
             try (TokenCache cache = TokenCache.open(tokens);
                     Transformer master = Transformer.random(TinyModels.transformer(), m, SEED);
                     TransformerTrainer trainer = new TransformerTrainer(master, vae, config)) {

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A training run killed with SIGKILL between two checkpoints and started again on the same folder
  * ends exactly where an uninterrupted run ends: same per-step losses, same metrics lines, same
  * final weights and optimizer state (for the tokenizer also the discriminator, its optimizer and
- * the weight average).
+ * the weight average; in fp16 also the loss scaler, which skips steps and changes its scale across
+ * the kill).
  */
 class SigkillResumeTest {
     private static final int STEPS = 24;
@@ -41,9 +42,9 @@ class SigkillResumeTest {
     @TempDir
     Path dir;
 
-    /** MVAR, and the tokenizer with discriminator, its optimizer and a weight average in the checkpoint. */
+    /** MVAR in fp32 and fp16, and the tokenizer with discriminator, its optimizer and a weight average in the checkpoint. */
     @ParameterizedTest
-    @ValueSource(strings = {"mvar", "tokenizer"})
+    @ValueSource(strings = {"mvar", "mvar-fp16", "tokenizer"})
     void killedRunResumesToTheSameResult(String kind) throws Exception {
         Path cache = dir.resolve("tokens.bin");
         try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
@@ -96,7 +97,8 @@ class SigkillResumeTest {
         Map<String, float[]> wb = tensors(checkpoint(b, STEPS));
         assertEquals(wa.keySet(), wb.keySet());
         List<String> prefixes = kind.equals("tokenizer")
-                ? List.of("optim.", "model.discriminator.", "optim.discriminator.", "model.ema.") : List.of("optim.");
+                ? List.of("optim.", "model.discriminator.", "optim.discriminator.", "model.ema.")
+                : kind.equals("mvar-fp16") ? List.of("optim.", "optim.grad_scaler.") : List.of("optim.");
         for (String prefix : prefixes) {
             assertTrue(wa.keySet().stream().anyMatch(k -> k.startsWith(prefix)), prefix + " in the checkpoint");
         }
@@ -104,6 +106,9 @@ class SigkillResumeTest {
             assertArrayEquals(wa.get(k), wb.get(k), 0f, k);
         }
         assertEquals(readMetadata(checkpoint(a, STEPS)), readMetadata(checkpoint(b, STEPS)));
+        if (kind.equals("mvar-fp16")) {
+            assertTrue(wa.get("optim.grad_scaler.scale")[0] < Math.pow(2, 26), "the run skipped steps and lowered its scale");
+        }
     }
 
     /** The child JVM, one thread for the engine, its output in {@code dir.log}. */

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -17,6 +18,7 @@ import ai.djl.training.GradientCollector;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Scope;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Tensors;
@@ -24,9 +26,11 @@ import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
+import ai.mvar.train.GradScaler;
 import ai.mvar.train.NonFiniteLossException;
 import ai.mvar.train.ParameterGroups;
 import ai.mvar.train.TinyModels;
+import ai.mvar.train.data.DataPosition;
 import ai.mvar.train.data.TokenCache.TokenBatch;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
@@ -283,6 +287,72 @@ class TransformerTrainerTest {
                 assertTrue(last < 0.7 * first, "memorising one batch: loss " + first + " -> " + last);
                 assertEquals(managed, m.getManagedArrays().size(), "a step leaves no arrays behind");
             }
+        }
+    }
+
+    /** fp16 with fp32 masters learns like fp32: memorising one batch, the loss falls as far. */
+    @Test
+    void fp16WithFp32MasterWeightsLearnsLikeFp32() {
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
+            TokenBatch batch = randomBatch(m, 8, 2);
+            double[] fp32 = memorise(m, vae, batch, Precision.FP32);
+            double[] fp16 = memorise(m, vae, batch, Precision.FP16);
+            assertTrue(fp16[1] < 0.7 * fp16[0], "fp16 loss " + fp16[0] + " -> " + fp16[1]);
+            assertEquals(fp32[1], fp16[1], 0.05 * fp32[1], "final loss fp16 " + fp16[1] + " vs fp32 " + fp32[1]);
+        }
+    }
+
+    /** First and last loss of 30 VAR steps on one batch. */
+    private static double[] memorise(NDManager m, VqVae vae, TokenBatch batch, Precision precision) {
+        TransformerTrainer.Config config = TransformerTrainer.Config.reference(Mode.VAR, 1).withPrecision(precision)
+                .withOptimizer(AdamW.Config.reference().withWeightDecay(0));
+        try (Transformer t = Transformer.random(CONFIG, m, 3); TransformerTrainer trainer = new TransformerTrainer(t, vae, config)) {
+            double first = trainer.step(batch, 3e-3).loss();
+            double last = first;
+            for (int i = 0; i < 30; i++) {
+                TransformerTrainer.StepResult r = trainer.step(batch, 3e-3);
+                assertEquals(AdamW.Outcome.APPLIED, r.optimizer().outcome());
+                assertEquals(precision == Precision.FP16 ? 2048 : 1, r.lossScale());
+                last = r.loss();
+            }
+            assertEquals(DataType.FLOAT32, t.weights().get("head.weight").getDataType(), "the masters stay fp32");
+            return new double[] {first, last};
+        }
+    }
+
+    /**
+     * A loss scale so large that the fp16 gradients overflow: the step is skipped (weights, moments
+     * and step counts untouched), the scale halves, and training goes on once it fits.
+     */
+    @Test
+    void fp16OverflowSkipsTheStepAndHalvesTheScale() {
+        GradScaler.Config huge = new GradScaler.Config(Math.pow(2, 40), 2, 0.5, 1000, Double.POSITIVE_INFINITY);
+        TransformerTrainer.Config config = TransformerTrainer.Config.reference(Mode.MVAR, 1).withRatioK(1)
+                .withPrecision(Precision.FP16).withLossScaling(huge);
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5);
+                Transformer t = Transformer.random(CONFIG, m, 3);
+                TransformerTrainer trainer = new TransformerTrainer(t, vae, config)) {
+            TokenBatch batch = randomBatch(m, 4, 2);
+            float[] before = t.weights().get("head.weight").toFloatArray();
+            TransformerTrainer.StepResult r = trainer.step(batch, 1e-3);
+            assertEquals(AdamW.Outcome.NON_FINITE, r.optimizer().outcome());
+            assertEquals(Math.pow(2, 40), r.lossScale());
+            assertTrue(Double.isFinite(r.loss()), "the loss itself is fine");
+            assertEquals(0, relative(t.weights().get("head.weight").toFloatArray(), before), "skipped step");
+            assertEquals(0, trainer.optimizer().steps());
+            assertEquals(0, trainer.optimizer().steps("head.weight"));
+            assertEquals(Math.pow(2, 39), trainer.lossScaler().orElseThrow().scale());
+            assertEquals(1, trainer.step(), "a skipped step still counts as a training iteration");
+            int skipped = 1;
+            while (trainer.step(batch, 1e-3).optimizer().outcome() == AdamW.Outcome.NON_FINITE) {
+                skipped++;
+                assertTrue(skipped < 40, "the scale never came down");
+            }
+            assertTrue(relative(t.weights().get("head.weight").toFloatArray(), before) > 0, "then it trains");
+            assertEquals(1, trainer.optimizer().steps());
+            Map<String, NDArray> state = trainer.snapshot(new DataPosition(1, 0, 0)).optimizer();
+            assertEquals(Math.pow(2, 40 - skipped), state.get("grad_scaler.scale").getFloat(), 0);
+            assertEquals(1, state.get("grad_scaler.growth_tracker").getLong());
         }
     }
 
