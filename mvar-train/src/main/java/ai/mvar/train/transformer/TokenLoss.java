@@ -9,18 +9,22 @@ import ai.mvar.tokenizer.ScaleSchedule;
 /**
  * The reference's training loss: cross-entropy of every predicted token with optional label
  * smoothing ({@code torch.nn.CrossEntropyLoss(label_smoothing=eps)}: {@code (1 - eps) * nll +
- * eps * mean over the vocabulary of -log p}), weighted 1/L over the L tokens of the pass, i.e. the
- * mean; plus per-scale loss and token accuracy for the logs.
+ * eps * mean over the vocabulary of -log p}), each token weighted 1/L with L the tokens of the
+ * whole pyramid, summed over the pass's tokens and averaged over the batch: the reference trainer's
+ * {@code loss.mul(loss_weight[:, L_bg:L_ed]).sum(dim=-1).mean()} with {@code loss_weight = 1/L}.
+ * A VAR pass covers the pyramid, so its loss is the mean; an MVAR pass over n of the L tokens
+ * weighs n/L of a mean. Plus the mean per token and per-scale loss and token accuracy for the logs.
  */
 final class TokenLoss {
     private TokenLoss() {}
 
     /**
-     * @param mean the differentiable mean loss (scalar)
+     * @param loss the reference's differentiable training loss (scalar), what the backward pass starts from
+     * @param mean the mean loss per token of the pass (for the logs)
      * @param scaleLoss summed token loss per scale of the span (detached; divide by tokens)
      * @param scaleCorrect correctly predicted tokens per scale of the span
      */
-    record Result(NDArray mean, double[] scaleLoss, double[] scaleCorrect) {}
+    record Result(NDArray loss, double mean, double[] scaleLoss, double[] scaleCorrect) {}
 
     /**
      * @param logits {@code [B, N, V]} fp32 for the tokens of scales {@code [from, to)}
@@ -42,6 +46,8 @@ final class TokenLoss {
             right[s - from] = correct.get(cols).sum().getFloat();
             offset += schedule.tokens(s);
         }
-        return new Result(perToken.mean(), loss, right);
+        long b = perToken.getShape().get(0);
+        NDArray weighted = Functions.scale(perToken.sum(), 1.0 / ((double) b * schedule.length()));
+        return new Result(weighted, perToken.mean().getFloat(), loss, right);
     }
 }

@@ -308,14 +308,14 @@ public final class TransformerTrainer implements AutoCloseable {
                 NDArray logits = model.logitsUnscoped(lab, input, span.from(), span.to(), config.mode());
                 TokenLoss.Result res = TokenLoss.of(logits, targets, config.labelSmoothing(),
                         model.config().schedule(), span.from(), span.to());
-                double mean = res.mean().getFloat();
+                double mean = res.mean();
                 NonFiniteLossException.check("transformer loss", step + 1, mean);
                 weighted[0] = mean * share;
                 for (int i = 0; i < lossSum.length; i++) {
                     lossSum[i] += res.scaleLoss()[i];
                     correct[i] += res.scaleCorrect()[i];
                 }
-                gc.backward(Functions.scale(res.mean(), share * lossScale));
+                gc.backward(Functions.scale(res.loss(), share * lossScale));
             }
         });
         return weighted[0];

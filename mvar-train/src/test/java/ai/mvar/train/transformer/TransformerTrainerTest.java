@@ -76,9 +76,36 @@ class TransformerTrainerTest {
                 double uniform = lse - (z[3 * t] + z[3 * t + 1] + z[3 * t + 2]) / 3;
                 expected += (0.9 * nll + 0.1 * uniform) / 2;
             }
-            assertEquals(expected, r.mean().getFloat(), 1e-6);
+            assertEquals(expected, r.mean(), 1e-6);
+            assertEquals(expected, r.loss().getFloat(), 1e-6, "a pass over the whole pyramid: the mean");
             assertEquals(0, r.scaleCorrect()[0]); // argmax of token 0 is class 0, target 2
             assertEquals(1, r.scaleCorrect()[1]); // argmax of token 1 is class 0 = target
+        }
+    }
+
+    /**
+     * The reference weighs every token 1/L with L the whole pyramid's tokens, also in an MVAR pass
+     * over part of it ({@code loss.mul(loss_weight[:, L_bg:L_ed]).sum(dim=-1).mean()}): a pass over
+     * the 4 tokens of scale 1 of pyramid (1, 2) carries 4/5 of its mean.
+     */
+    @Test
+    void anMvarPassWeighsItsTokensOneOverThePyramidLength() {
+        try (NDManager m = Torch.newManager()) {
+            NDArray logits = m.randomNormal(new Shape(2, 4, 6));
+            NDArray targets = Tensors.of(m, new long[] {0, 1, 2, 3, 4, 5, 0, 1}, new Shape(2, 4));
+            TokenLoss.Result r = TokenLoss.of(logits, targets, 0, new ScaleSchedule(1, 2), 1, 2);
+            float[] z = logits.toFloatArray();
+            long[] t = targets.toLongArray();
+            double sum = 0;
+            for (int i = 0; i < 8; i++) {
+                double lse = 0;
+                for (int v = 0; v < 6; v++) {
+                    lse += Math.exp(z[6 * i + v]);
+                }
+                sum += Math.log(lse) - z[6 * i + (int) t[i]];
+            }
+            assertEquals(sum / 8, r.mean(), 1e-5);
+            assertEquals(sum / (2 * 5), r.loss().getFloat(), 1e-5);
         }
     }
 
@@ -194,7 +221,7 @@ class TransformerTrainerTest {
                 NDArray targets = NDArrays.concat(new NDList(batch.indices().subList(span.from(), span.to())), 1);
                 try (GradientCollector gc = Torch.engine().newGradientCollector()) {
                     NDArray logits = model.logitsUnscoped(batch.labels(), teacher, span.from(), span.to(), Mode.MVAR);
-                    gc.backward(TokenLoss.of(logits, targets, 0.1, CONFIG.schedule(), span.from(), span.to()).mean());
+                    gc.backward(TokenLoss.of(logits, targets, 0.1, CONFIG.schedule(), span.from(), span.to()).loss());
                 }
                 leaves.tensors().forEach((k, leaf) -> {
                     NDArray g = JniUtils.getGradient((PtNDArray) leaf);
