@@ -36,7 +36,8 @@ process's peak resident set (VmHWM) over its resident set before the run, for th
 and for each warm run with the peak reset through /proc/self/clear_refs (5), exactly as `mvar bench`
 measures Java. On cuda: torch.cuda.max_memory_allocated (absolute and rise over the weights),
 max_memory_reserved, and the device memory this process holds (nvidia-smi, when present, else
-mem_get_info's used bytes), each after the cold and the warm runs.
+mem_get_info's used bytes), each after the cold and the warm runs, and once before the model is
+built (device_before_model_mib: the CUDA context and torch's libraries).
 
 Changes to the reference code (its files are checked out unmodified; these are injected at import):
   * NATTEN's na2d (not installable here): dense attention under a boolean mask with the same window
@@ -398,6 +399,11 @@ def main(argv):
         if not torch.cuda.is_available():
             raise SystemExit("--device cuda: torch sees no CUDA device")
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = a.tf32 == "on"
+        # The device memory the process holds before the model exists (CUDA context, torch's
+        # libraries): what `mvar bench` subtracts for its "with weights" figure, read the same way.
+        torch.zeros(1, device="cuda")
+        torch.cuda.synchronize()
+        before_model = device_memory_used(torch)
     device = torch.device(a.device)
     vae, model = build(a.mode, s, device)
     if not a.decode:
@@ -430,6 +436,8 @@ def main(argv):
               "commit": PINNED[name][1], "params": params, "changes": changes, **s})
     if a.device == "cuda":
         r["gpu"] = torch.cuda.get_device_name()
+        r["device_before_model_mib"] = before_model[0] / (1024.0 * 1024.0)
+        r["device_before_model_source"] = before_model[1]
     log(f"{name} reference, preset {s['preset']} (depth {s['depth']}, width {s['width']}, {s['heads']} heads,"
         f" patch_nums {s['patch_nums']}, L {s['L']}), batch {a.batch}, cfg {s['cfg']}, top-k {s['top_k']},"
         f" top-p {s['top_p']}, {a.device} {a.dtype}, torch {torch.__version__}, {r['threads']} threads:")

@@ -12,7 +12,7 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.JCudaDriver;
 
 /**
- * GPU benchmark of the fused forward (run by scripts/run-gpu-tests.sh on a GPU machine): default
+ * GPU benchmark of the fused forward (run by scripts/gpu/steps/50-kernel-bench.sh on a GPU machine): default
  * B = 64, 16 heads, 16 x 16 map, head dim 64, k = 7, fp16. Prints the forward's time (the
  * tensor-core kernel where it applies) and, on the same problem, the warp-per-query forward's;
  * each as a multiple of the memory floor (q, k, v read once, o written once) at the nominal

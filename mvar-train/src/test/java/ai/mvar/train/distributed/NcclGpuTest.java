@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * NCCL on a real GPU, world size 1: loads libnccl.so.2, shares the unique id through the
  * rendezvous, creates the communicator in PyTorch's context, sums on PyTorch's stream and waits
- * through the event poll. Skips without a GPU (run on the GPU machine: scripts/gpu-tests.sh).
+ * through the event poll. Skips without a GPU (GPU machines run test lists through scripts/gpu/device.sh, docs/gpu.md).
  * Several GPUs talking NCCL cannot be tested on one GPU: see docs/distributed.md.
  */
 class NcclGpuTest {
