@@ -5,6 +5,7 @@ import ai.mvar.attention.AttentionPattern;
 import ai.mvar.nn.Functions;
 import ai.mvar.nn.Linear;
 import ai.mvar.nn.Params;
+import ai.mvar.nn.Scope;
 
 /**
  * A transformer block with adaptive layer norm: the class embedding sets, per block, the gains,
@@ -37,12 +38,20 @@ final class AdaLnBlock {
         NDArray scale2 = ada.get(":, :, 3");
         NDArray shift1 = ada.get(":, :, 4");
         NDArray shift2 = ada.get(":, :, 5");
-        NDArray h = modulate(x, scale1, shift1);
-        x = x.add(attn.forward(h, pattern, cache, block).mul(gamma1));
-        return x.add(ffn.forward(modulate(x, scale2, shift2)).mul(gamma2));
+        // Each half runs in its own scope: its intermediates are freed before the next one starts.
+        NDArray attended = Scope.layer(x, in -> Functions.mulConsuming(
+                attn.forward(modulate(in, scale1, shift1), pattern, cache, block), gamma1));
+        NDArray mid = x.add(attended);
+        attended.close();
+        NDArray fed = Scope.layer(mid, in -> Functions.mulConsuming(ffn.forward(modulate(in, scale2, shift2)), gamma2));
+        NDArray out = mid.add(fed);
+        fed.close();
+        mid.close();
+        return out;
     }
 
     static NDArray modulate(NDArray x, NDArray scale, NDArray shift) {
-        return Functions.layerNorm(x, TransformerConfig.NORM_EPS).mul(scale.add(1)).add(shift);
+        NDArray normed = Functions.layerNorm(x, TransformerConfig.NORM_EPS);
+        return Functions.addConsuming(Functions.mulConsuming(normed, scale.add(1)), shift);
     }
 }

@@ -1,6 +1,7 @@
 package ai.mvar.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 
 /**
  * VAR's key/value cache: every block keeps the keys and values of all scales sampled so far, so a
@@ -18,11 +19,13 @@ public final class KvCache implements AutoCloseable {
     /**
      * Appends this step's keys and values of block {@code block} and returns everything cached.
      * The previous, shorter arrays are freed: the cache is an inference structure, no graph needs
-     * them.
+     * them. The cached arrays leave the caller's scope (the cache frees them itself), so call this
+     * in the scope that created {@code k} and {@code v}.
      */
     NDArray[] append(int block, NDArray k, NDArray v) {
         keys[block] = grow(keys[block], k);
         values[block] = grow(values[block], v);
+        NDScope.unregister(keys[block], values[block]);
         return new NDArray[] {keys[block], values[block]};
     }
 
@@ -33,15 +36,6 @@ public final class KvCache implements AutoCloseable {
         NDArray grown = cached.concat(next, 2);
         cached.close();
         return grown;
-    }
-
-    /** Takes the cached arrays out of the current scope: the cache frees them itself. */
-    public void keepAcrossScopes() {
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] != null) {
-                ai.djl.ndarray.NDScope.unregister(keys[i], values[i]);
-            }
-        }
     }
 
     @Override

@@ -55,7 +55,7 @@ final class SelfAttention {
         if (scaleMul != null) {
             NDArray temperature = Functions.fp32(scaleMul);
             temperature = temperature.minimum(Tensors.scalar(temperature, MAX_SCALE_MUL)).exp();
-            q = Functions.cast(Functions.l2Normalize(q).mul(temperature), v.getDataType());
+            q = Functions.cast(Functions.mulConsuming(Functions.l2Normalize(q), temperature), v.getDataType());
             k = Functions.cast(Functions.l2Normalize(k), v.getDataType());
         }
         if (cache != null) {

@@ -197,13 +197,7 @@ public final class Transformer implements AutoCloseable {
     public NDArray run(NDArray x, NDArray cond, AttentionPattern pattern, KvCache cache) {
         for (int i = 0; i < blocks.size(); i++) {
             int block = i;
-            x = Scope.layer(x, in -> {
-                NDArray out = blocks.get(block).forward(in, cond, pattern, cache, block);
-                if (cache != null) {
-                    cache.keepAcrossScopes(); // the cache outlives the layer's scope
-                }
-                return out;
-            });
+            x = Scope.layer(x, in -> blocks.get(block).forward(in, cond, pattern, cache, block));
         }
         return Functions.fp32(head.forward(x, cond));
     }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.mvar.model.KvCache;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
+import ai.mvar.nn.Functions;
 import ai.mvar.nn.Scope;
 import ai.mvar.tokenizer.ResidualQuantizer;
 import ai.mvar.tokenizer.ScaleSchedule;
@@ -85,9 +86,18 @@ public final class Sampler {
                     NDArray logits = transformer.run(x, cond, transformer.samplingPattern(s, options.mode()), cache);
                     if (guided) {
                         double t = options.cfg() * (scales == 1 ? 0 : (double) s / (scales - 1));
-                        NDArray conditional = logits.get(new NDIndex("0:{}", b));
-                        NDArray unconditional = logits.get(new NDIndex("{}:", b));
-                        logits = conditional.mul(1 + t).sub(unconditional.mul(t));
+                        // (1 + t) c + (-t) u equals (1 + t) c - t u bit for bit; the vocabulary-wide
+                        // logits and their halves are freed as soon as the mix exists.
+                        NDArray conditional;
+                        NDArray unconditional;
+                        try (NDArray c = logits.get(new NDIndex("0:{}", b));
+                                NDArray u = logits.get(new NDIndex("{}:", b))) {
+                            conditional = Functions.scale(c, 1 + t);
+                            unconditional = Functions.scale(u, -t);
+                        }
+                        logits.close();
+                        logits = Functions.addConsuming(conditional, unconditional);
+                        unconditional.close();
                     }
                     NDArray idx = tokens.sample(logits);
                     NDArray h = quantizer.residual(idx, s);
