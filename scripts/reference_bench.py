@@ -31,10 +31,11 @@ Interface
 
 Output: a human-readable summary on stderr and one line on stdout,
     REFERENCE {"mode": ..., "median_ms": ..., "cold_peak_rise_mib": ..., ...}
-Time is the median of the warm runs (each synchronised on cuda). Memory on cpu: the rise of the
-process's peak resident set (VmHWM) over its resident set before the run, for the first (cold) run
-and for each warm run with the peak reset through /proc/self/clear_refs (5), exactly as `mvar bench`
-measures Java. On cuda: torch.cuda.max_memory_allocated (absolute and rise over the weights),
+Time is the median of the warm runs (each synchronised on cuda). Memory on cpu, exactly as
+`mvar bench` measures Java: before each run the C heap is trimmed (malloc_trim(0), so memory freed by
+building the model or by an earlier run cannot hide this run's needs) and the peak reset through
+/proc/self/clear_refs (5); the rise of the peak resident set (VmHWM) over the resident set before the
+run is reported for the first (cold) run and, as the largest over the warm runs, for the warm runs. On cuda: torch.cuda.max_memory_allocated (absolute and rise over the weights),
 max_memory_reserved, and the device memory this process holds (nvidia-smi, when present, else
 mem_get_info's used bytes), each after the cold and the warm runs, and once before the model is
 built (device_before_model_mib: the CUDA context and torch's libraries).
@@ -288,6 +289,15 @@ def status_bytes(field):
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
+def trim_c_heap():
+    """malloc_trim(0): freed C-heap pages leave the resident set, so they cannot hide the next run's needs."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def reset_peak_rss():
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
@@ -320,6 +330,7 @@ def measure(run, a, torch):
             torch.cuda.reset_peak_memory_stats()
             base = torch.cuda.memory_allocated()
         else:
+            trim_c_heap()
             base = status_bytes("VmRSS:")
             reset_peak_rss()
         t0 = time.perf_counter()

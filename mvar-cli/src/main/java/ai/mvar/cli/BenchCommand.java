@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         header = "MVAR vs VAR generation side by side: time per batch and peak memory.",
         description = {
-            "Measures token generation (decoding excluded: it is the same for both) in MVAR and VAR mode with the same weights (the model files, the bundled model by default, or with --random random weights of --preset), batch and settings: time per batch and peak memory, and their ratio. Every measurement runs in a fresh JVM (modes alternating between rounds), so its peak memory belongs to that task alone: on the CPU the peak resident set (VmHWM), on a GPU the device memory the process holds (nvidia-smi, else the driver's used memory; PyTorch's caching allocator keeps its peak). Peak memory is the rise over what the process held with the weights loaded; 'with weights' is the peak over what it held before the model loaded. Time is the median of the warm repetitions, on a GPU each one synchronised with the device; the first, cold run gives the peak memory."
+            "Measures token generation (decoding excluded: it is the same for both) in MVAR and VAR mode with the same weights (the model files, the bundled model by default, or with --random random weights of --preset), batch and settings: time per batch and peak memory, and their ratio. Every measurement runs in a fresh JVM (modes alternating between rounds), so its peak memory belongs to that task alone: on the CPU the peak resident set (VmHWM), on a GPU the device memory the process holds (nvidia-smi, else the driver's used memory; PyTorch's caching allocator keeps its peak). Peak memory is the rise over what the process held with the weights loaded: for the first, cold run (what a fresh process grows by, its warm-up included) and, on the CPU, the largest over the warm repetitions, each started with the C heap's free pages returned (malloc_trim): the task's own memory. 'With weights' is the cold peak over what the process held before the model loaded. Time is the median of the warm repetitions, on a GPU each one synchronised with the device."
         },
         footerHeading = "%nExamples:%n",
         footer = {
@@ -132,14 +132,7 @@ final class BenchCommand implements Callable<Integer> {
             SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(task, rounds,
                     step -> System.err.println("bench: " + step));
             stdout.println();
-            stdout.println("| mode | time per batch ms | peak memory MiB | peak with weights MiB |");
-            stdout.println("|---|---|---|---|");
-            stdout.printf(Locale.ROOT, "| VAR (block-causal, KV cache) | %.1f | %.1f | %.1f |%n", r.var().medianMillis(),
-                    r.var().peakMiB(), r.var().withWeightsMiB());
-            stdout.printf(Locale.ROOT, "| MVAR (scale-Markov + neighbourhood) | %.1f | %.1f | %.1f |%n", r.mvar().medianMillis(),
-                    r.mvar().peakMiB(), r.mvar().withWeightsMiB());
-            stdout.printf(Locale.ROOT, "| MVAR / VAR | %.2f | %.2f | %.2f |%n", r.timeRatio(), r.memoryRatio(),
-                    r.mvar().withWeightsMiB() / r.var().withWeightsMiB());
+            stdout.printf("%s", r.table());
         } finally {
             Files.deleteIfExists(presetFile);
         }

@@ -24,7 +24,8 @@ class BenchCommandTest {
         Cli.Result r = Cli.run("bench", "--preset", tiny.preset.toString(), "--random", "--batch", "2", "--reps", "1").ok();
         assertTrue(r.out().contains("| VAR (block-causal, KV cache) |"), r.out());
         assertTrue(r.out().contains("| MVAR (scale-Markov + neighbourhood) |"), r.out());
-        assertTrue(r.out().matches("(?s).*\\| MVAR / VAR \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\|.*"), r.out());
+        assertTrue(r.out().contains("| peak memory MiB, cold run | peak memory MiB, warm run | peak with weights MiB |"), r.out());
+        assertTrue(r.out().matches("(?s).*\\| MVAR / VAR \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\| \\d+\\.\\d\\d \\|.*"), r.out());
     }
 
     @Test

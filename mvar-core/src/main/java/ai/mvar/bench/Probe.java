@@ -188,30 +188,44 @@ public final class Probe {
                 t.schedule(), t.refineStep(), t.kernelSize(), t.attnL2Norm(), t.mlpRatio());
     }
 
-    /** The first run measures peak memory (cold), the next {@code reps} the median time. */
+    /** The first run measures the cold peak memory, the next {@code reps} the median time and the warm peak. */
     private static Measurement measure(int reps, Runnable task) {
         Gauge gauge = Gauge.of(Device.cpu());
         return measure(reps, gauge, task).measurement(-1);
     }
 
+    /**
+     * Before each run the gauge settles (on the CPU the C heap is trimmed, so memory freed by
+     * building the model or by an earlier run cannot hide what this run needs) and its peak restarts.
+     */
     private static Run measure(int reps, Gauge gauge, Runnable task) {
-        gauge.sync();
-        long base = gauge.held();
-        gauge.resetPeak();
-        long c0 = System.nanoTime();
-        inScope(task);
-        gauge.sync();
-        double coldMs = (System.nanoTime() - c0) / 1e6;
-        long peak = gauge.peak();
+        long base = 0;
+        long peak = 0;
+        long warmPeak = gauge.peaksPerRun() ? 0 : -1;
+        double coldMs = 0;
         double[] ms = new double[reps];
-        for (int i = 0; i < reps; i++) {
+        for (int i = 0; i <= reps; i++) {
             gauge.sync();
+            gauge.settle();
+            long before = gauge.held();
+            gauge.resetPeak();
             long t0 = System.nanoTime();
             inScope(task);
             gauge.sync();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
+            double elapsed = (System.nanoTime() - t0) / 1e6;
+            long most = gauge.peak();
+            if (i == 0) {
+                coldMs = elapsed;
+                base = before;
+                peak = most;
+            } else {
+                ms[i - 1] = elapsed;
+                if (gauge.peaksPerRun()) {
+                    warmPeak = Math.max(warmPeak, most - before);
+                }
+            }
         }
-        return new Run(coldMs, ms, base, peak);
+        return new Run(coldMs, ms, base, peak, warmPeak);
     }
 
     /**
@@ -219,11 +233,12 @@ public final class Probe {
      *
      * @param base memory held with the weights loaded, before the cold run
      * @param peak the most held during the cold run
+     * @param warmPeak the largest rise of a warm run over what it started with, or -1
      */
-    private record Run(double coldMs, double[] ms, long base, long peak) {
+    private record Run(double coldMs, double[] ms, long base, long peak, long warmPeak) {
         /** @param beforeModel memory held before the model loaded, or -1 when not read */
         Measurement measurement(long beforeModel) {
-            return new Measurement(Measurement.median(ms), peak - base, beforeModel < 0 ? -1 : peak - beforeModel);
+            return new Measurement(Measurement.median(ms), peak - base, warmPeak, beforeModel < 0 ? -1 : peak - beforeModel);
         }
 
         JsonObject json(long beforeModel, Gauge gauge) {
@@ -240,6 +255,7 @@ public final class Probe {
             o.addProperty("with_weights_mib", base / mib);
             o.addProperty("peak_mib", peak / mib);
             o.addProperty("peak_rise_mib", (peak - base) / mib);
+            o.addProperty("warm_peak_rise_mib", warmPeak < 0 ? null : warmPeak / mib);
             o.addProperty("peak_over_context_mib", (peak - beforeModel) / mib);
             o.addProperty("memory_source", gauge.source());
             return o;
@@ -250,11 +266,17 @@ public final class Probe {
     private interface Gauge {
         void sync();
 
+        /** Returns memory freed earlier to the system, so that it cannot hide the next run's needs. */
+        void settle();
+
         long held();
 
         void resetPeak();
 
         long peak();
+
+        /** Whether {@link #resetPeak} restarts the peak, so each run's own peak can be read. */
+        boolean peaksPerRun();
 
         String source();
 
@@ -265,8 +287,18 @@ public final class Probe {
                     public void sync() {}
 
                     @Override
+                    public void settle() {
+                        ProcessMemory.trimNativeHeap();
+                    }
+
+                    @Override
                     public long held() {
                         return ProcessMemory.residentBytes();
+                    }
+
+                    @Override
+                    public boolean peaksPerRun() {
+                        return true;
                     }
 
                     @Override
@@ -302,7 +334,15 @@ public final class Probe {
                 }
 
                 @Override
+                public void settle() {} // the caching allocator keeps what it reserved
+
+                @Override
                 public void resetPeak() {} // the caching allocator keeps the most reserved (DeviceMeter)
+
+                @Override
+                public boolean peaksPerRun() {
+                    return false;
+                }
 
                 @Override
                 public long peak() {

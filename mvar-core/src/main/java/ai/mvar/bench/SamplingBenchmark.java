@@ -36,17 +36,10 @@ public final class SamplingBenchmark {
                 (mode == Mode.VAR ? var : mvar).add(m);
             }
         }
-        double varMs = median(var.stream().mapToDouble(Measurement::medianMillis).toArray());
-        double mvarMs = median(mvar.stream().mapToDouble(Measurement::medianMillis).toArray());
-        double varMiB = median(var.stream().mapToDouble(Measurement::peakMiB).toArray());
-        double mvarMiB = median(mvar.stream().mapToDouble(Measurement::peakMiB).toArray());
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "token generation, random weights: depth %d (width %d, %d heads), V 4096, batch %d,"
                 + " patch_nums %s, cfg 1.5; median of %d rounds x %d reps%n%n", depth, 64 * depth, depth, batch, patchNums, rounds, reps));
-        sb.append("| mode | time per batch ms | peak memory MiB |\n|---|---|---|\n");
-        sb.append(String.format(Locale.ROOT, "| VAR (block-causal, KV cache) | %.1f | %.1f |%n", varMs, varMiB));
-        sb.append(String.format(Locale.ROOT, "| MVAR (scale-Markov + neighbourhood) | %.1f | %.1f |%n", mvarMs, mvarMiB));
-        sb.append(String.format(Locale.ROOT, "| MVAR / VAR | %.2f | %.2f |%n", mvarMs / varMs, mvarMiB / varMiB));
+        sb.append(new Comparison(medianOf(var), medianOf(mvar)).table());
         return sb.toString();
     }
 
@@ -75,16 +68,52 @@ public final class SamplingBenchmark {
             return mvar.medianMillis() / var.medianMillis();
         }
 
+        /** Of the cold runs' peaks. */
         public double memoryRatio() {
             return (double) mvar.peakBytes() / var.peakBytes();
+        }
+
+        /**
+         * The comparison as a markdown table: time, the cold and warm runs' peak memory, the peak
+         * with weights, and MVAR / VAR ratios ("n/a" for what was not measured).
+         */
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            sb.append("| mode | time per batch ms | peak memory MiB, cold run | peak memory MiB, warm run"
+                    + " | peak with weights MiB |\n|---|---|---|---|---|\n");
+            sb.append(row("VAR (block-causal, KV cache)", var));
+            sb.append(row("MVAR (scale-Markov + neighbourhood)", mvar));
+            sb.append(String.format(Locale.ROOT, "| MVAR / VAR | %.2f | %.2f | %s | %s |%n", timeRatio(), memoryRatio(),
+                    ratio(mvar.warmPeakBytes(), var.warmPeakBytes()), ratio(mvar.withWeightsBytes(), var.withWeightsBytes())));
+            return sb.toString();
+        }
+
+        private static String row(String mode, Measurement m) {
+            return String.format(Locale.ROOT, "| %s | %.1f | %.1f | %s | %s |%n", mode, m.medianMillis(), m.peakMiB(),
+                    mib(m.warmPeakBytes()), mib(m.withWeightsBytes()));
+        }
+
+        private static String mib(long bytes) {
+            return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", bytes / (1024.0 * 1024.0));
+        }
+
+        private static String ratio(long a, long b) {
+            return a < 0 || b <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", (double) a / b);
         }
     }
 
     private static Measurement medianOf(List<Measurement> ms) {
         double millis = median(ms.stream().mapToDouble(Measurement::medianMillis).toArray());
-        double bytes = median(ms.stream().mapToDouble(m -> (double) m.peakBytes()).toArray());
-        double withWeights = median(ms.stream().mapToDouble(m -> (double) m.withWeightsBytes()).toArray());
-        return new Measurement(millis, Math.round(bytes), Math.round(withWeights));
+        return new Measurement(millis, medianBytes(ms, Measurement::peakBytes), medianBytes(ms, Measurement::warmPeakBytes),
+                medianBytes(ms, Measurement::withWeightsBytes));
+    }
+
+    /** The median of a reading, -1 if any probe did not take it. */
+    private static long medianBytes(List<Measurement> ms, java.util.function.ToLongFunction<Measurement> reading) {
+        if (ms.stream().anyMatch(m -> reading.applyAsLong(m) < 0)) {
+            return -1;
+        }
+        return Math.round(median(ms.stream().mapToDouble(m -> (double) reading.applyAsLong(m)).toArray()));
     }
 
     private static double median(double[] v) {

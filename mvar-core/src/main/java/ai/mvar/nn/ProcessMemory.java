@@ -1,5 +1,7 @@
 package ai.mvar.nn;
 
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +31,23 @@ public final class ProcessMemory {
     /** Peak resident set size in bytes since start or the last {@link #resetPeak()}. */
     public static long peakResidentBytes() {
         return field("VmHWM:");
+    }
+
+    /**
+     * Returns the C heap's free pages to the system ({@code malloc_trim(0)}), so that memory freed
+     * by earlier work no longer counts as resident and cannot hide what the next task needs: a
+     * peak measured after it is the task's own. Does nothing where the C library has no
+     * {@code malloc_trim} (not glibc).
+     *
+     * @return whether memory was returned
+     */
+    public static boolean trimNativeHeap() {
+        try {
+            Function trim = NativeLibrary.getInstance("c").getFunction("malloc_trim");
+            return trim.invokeInt(new Object[] {0}) != 0;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
     }
 
     /** Starts a new peak measurement from the current resident size. */

@@ -90,6 +90,7 @@ public final class TrainingProbe {
                 TokenBatch batch = randomBatch(m, config, task.batch());
                 int period = trainer.spans().period();
                 cycle(trainer, batch, period); // warm-up
+                ProcessMemory.trimNativeHeap(); // what the warm-up freed must not hide the cycles' needs
                 ProcessMemory.resetPeak();
                 double[] ms = new double[task.cycles()];
                 for (int c = 0; c < ms.length; c++) {
