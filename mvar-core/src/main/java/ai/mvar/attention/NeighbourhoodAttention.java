@@ -11,9 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * MVAR's spatial-Markov pattern for one scale's {@code p x p} map: each token sees its k x k
  * neighbourhood (see {@link NeighbourhoodWindow}). Runs on an accelerator kernel contributed
- * through {@link NeighbourhoodKernelProvider} when one supports the arrays, else on the cheaper
- * portable kernel ({@link #kernelFor}): {@link MaskedNeighbourhoodKernel} for small maps, {@link
- * GatheredNeighbourhoodKernel} for large ones.
+ * through {@link NeighbourhoodKernelProvider} when one supports the arrays, else on {@link
+ * TiledNeighbourhoodKernel}.
  */
 public final class NeighbourhoodAttention implements AttentionPattern {
     private static final Logger LOG = LoggerFactory.getLogger(NeighbourhoodAttention.class);
@@ -36,8 +35,7 @@ public final class NeighbourhoodAttention implements AttentionPattern {
     /**
      * The kernel that will run for these arrays: an accelerator's if one supports them (and, while
      * gradients are recorded, is {@linkplain NeighbourhoodKernel#differentiable differentiable}),
-     * else the cheaper of the two portable ones. Dense scores take N^2 per head, gathered windows about
-     * N k (k + d), so small maps (MVAR's 13x13 and 16x16 at d = 64, k = 7) run masked.
+     * else the portable {@link TiledNeighbourhoodKernel}, whose tile a cost model chooses.
      */
     public static NeighbourhoodKernel kernelFor(NDArray q, int kernelSize) {
         boolean recording = JniUtils.isGradMode();
@@ -46,11 +44,7 @@ public final class NeighbourhoodAttention implements AttentionPattern {
                 return kernel;
             }
         }
-        long n = q.getShape().get(2);
-        long d = q.getShape().get(3);
-        return n <= (long) kernelSize * (kernelSize + d)
-                ? MaskedNeighbourhoodKernel.INSTANCE
-                : GatheredNeighbourhoodKernel.INSTANCE;
+        return TiledNeighbourhoodKernel.INSTANCE;
     }
 
     private static List<NeighbourhoodKernel> acceleratedKernels() {

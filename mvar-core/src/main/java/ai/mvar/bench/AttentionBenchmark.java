@@ -1,12 +1,14 @@
 package ai.mvar.bench;
 
+import ai.mvar.attention.NeighbourhoodTiling;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Neighbourhood attention against the same pattern as dense masked attention, for maps from 16 x 16
- * to 64 x 64 at k = 7: every configuration runs in fresh JVMs, the two kinds alternating, and the
- * table reports median time, time per token and peak memory side by side.
+ * Neighbourhood attention with the cost model's tile against the same pattern as dense masked
+ * attention (one tile of the whole map), for maps from 16 x 16 to 64 x 64 at k = 7: every
+ * configuration runs in fresh JVMs, the two kinds alternating, and the table reports the tile,
+ * median time, time per token and peak memory side by side.
  *
  * <p>Usage: {@code AttentionBenchmark [k] [batch] [heads] [headDim] [reps] [sides...]}.
  */
@@ -24,15 +26,17 @@ public final class AttentionBenchmark {
                 : new int[] {16, 24, 32, 48, 64};
         System.out.printf(Locale.ROOT, "neighbourhood vs dense masked attention: k=%d, batch %d, %d heads, head dim %d, median of %d%n%n",
                 k, batch, heads, dim, reps);
-        System.out.println("| map | tokens N | neighbourhood ms | dense ms | dense / neighbourhood | neighbourhood us per token | dense us per token | neighbourhood peak MiB | dense peak MiB |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| map | tokens N | tile | tiled ms | dense ms | dense / tiled | tiled us per token | dense us per token | tiled peak MiB | dense peak MiB |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (int side : sides) {
             String[] common = {String.valueOf(side), String.valueOf(k), String.valueOf(batch), String.valueOf(heads),
                 String.valueOf(dim), String.valueOf(reps)};
-            Measurement na = probe("neighbourhood", common);
+            Measurement na = probe("auto", common);
             Measurement dense = probe("dense", common);
             int n = side * side;
-            System.out.printf(Locale.ROOT, "| %dx%d | %d | %.2f | %.2f | %.2f | %.3f | %.3f | %.1f | %.1f |%n", side, side, n,
+            NeighbourhoodTiling t = NeighbourhoodTiling.choose(side, k, (long) batch * heads, dim, false);
+            System.out.printf(Locale.ROOT, "| %dx%d | %d | %dx%d | %.2f | %.2f | %.2f | %.3f | %.3f | %.1f | %.1f |%n", side, side, n,
+                    t.rows(), Math.min(t.cols(), side),
                     na.medianMillis(), dense.medianMillis(), dense.medianMillis() / na.medianMillis(),
                     1000 * na.medianMillis() / n, 1000 * dense.medianMillis() / n, na.peakMiB(), dense.peakMiB());
         }

@@ -5,11 +5,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.mvar.attention.AttentionPattern;
-import ai.mvar.attention.GatheredNeighbourhoodKernel;
-import ai.mvar.attention.MaskedNeighbourhoodKernel;
 import ai.mvar.attention.NeighbourhoodAttention;
-import ai.mvar.attention.NeighbourhoodKernel;
+import ai.mvar.attention.NeighbourhoodTiling;
+import ai.mvar.attention.TiledNeighbourhoodKernel;
 import ai.mvar.checkpoint.ModelFile;
 import ai.mvar.config.Preset;
 import ai.mvar.config.PresetJson;
@@ -33,11 +31,12 @@ import java.util.Arrays;
 
 /**
  * One benchmark task, run in its own JVM by {@link ForkedProbe}; prints {@code RESULT
- * <median ms> <peak bytes> <with-weights bytes>} (see {@link Measurement}). Tasks:
+ * <median ms> <cold peak bytes> <warm peak bytes> <with-weights bytes>} (see {@link Measurement}). Tasks:
  *
  * <ul>
- *   <li>{@code attention <neighbourhood|dense> <side> <k> <batch> <heads> <headDim> <reps>}: one
- *       neighbourhood attention on a side x side map, or the same pattern as a dense masked attention;
+ *   <li>{@code attention <auto|dense|RxC> <side> <k> <batch> <heads> <headDim> <reps>}: one
+ *       neighbourhood attention on a side x side map by {@link TiledNeighbourhoodKernel}, with the cost
+ *       model's tile, one tile of the whole map (dense attention under the window mask), or R x C tiles;
  *   <li>{@code sample <VAR|MVAR> <depth> <batch> <reps> <patch_nums,...>}: token generation with
  *       random weights, width 64 depth, V 4096, Cvae 32, cfg 1.5, top-k 900, top-p 0.96;
  *   <li>{@code preset key=value...}: a {@link GenerationTask}: generation for a preset on the CPU or
@@ -80,12 +79,22 @@ public final class Probe {
             NDArray key = manager.randomNormal(shape);
             NDArray v = manager.randomNormal(shape);
             float scale = (float) (1 / Math.sqrt(dim));
-            NeighbourhoodKernel kernel = kind.equals("dense")
-                    ? MaskedNeighbourhoodKernel.INSTANCE // the same pattern as an N x N mask
-                    : GatheredNeighbourhoodKernel.INSTANCE;
-            AttentionPattern pattern = (q1, k1, v1, s1) -> kernel.forward(q1, k1, v1, side, k, s1);
-            return measure(reps, () -> pattern.attend(q, key, v, scale).toFloatArray());
+            NeighbourhoodTiling tiling = tiling(kind, side, k, (long) batch * heads, dim);
+            TiledNeighbourhoodKernel kernel = TiledNeighbourhoodKernel.INSTANCE;
+            return measure(reps, () -> kernel.forward(q, key, v, side, k, scale, tiling).toFloatArray());
         }
+    }
+
+    /** {@code auto}: the cost model's tile; {@code dense}: one tile, the whole map; {@code <rows>x<cols>}. */
+    private static NeighbourhoodTiling tiling(String kind, int side, int k, long batchHeads, int dim) {
+        if (kind.equals("auto")) {
+            return NeighbourhoodTiling.choose(side, k, batchHeads, dim, false);
+        }
+        if (kind.equals("dense")) {
+            return new NeighbourhoodTiling(side, side);
+        }
+        String[] rc = kind.split("x");
+        return new NeighbourhoodTiling(Integer.parseInt(rc[0]), Integer.parseInt(rc[1]));
     }
 
     private static Measurement sample(Mode mode, int depth, int batch, int reps, int[] patchNums) {

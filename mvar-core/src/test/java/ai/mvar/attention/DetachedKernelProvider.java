@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A stand-in for the CUDA kernel on the CPU, registered in this module's test {@code
  * META-INF/services} exactly as {@code mvar-cuda} registers its provider: a fused kernel whose
- * output has no autograd history (computed masked, then detached). It claims arrays only while a
+ * output has no autograd history (computed tiled, then detached). It claims arrays only while a
  * test switches it on, so the other tests never meet it.
  */
 public final class DetachedKernelProvider implements NeighbourhoodKernelProvider {
@@ -19,7 +19,7 @@ public final class DetachedKernelProvider implements NeighbourhoodKernelProvider
         @Override
         public NDArray forward(NDArray q, NDArray k, NDArray v, int side, int kernelSize, float scale) {
             CALLS.incrementAndGet();
-            return MaskedNeighbourhoodKernel.INSTANCE.forward(q, k, v, side, kernelSize, scale).stopGradient();
+            return TiledNeighbourhoodKernel.INSTANCE.forward(q, k, v, side, kernelSize, scale).stopGradient();
         }
 
         @Override
