@@ -38,20 +38,22 @@ public final class Interpolation {
         if (inH == h && inW == w) {
             return x.duplicate();
         }
-        NDArray rwT = matrix(x, mode, inW, w, true); // [inW, w]
-        NDArray rhT = matrix(x, mode, inH, h, true); // [inH, h]
+        NDArray rwT = transposedMatrix(x, mode, inW, w); // [inW, w]
+        NDArray rhT = transposedMatrix(x, mode, inH, h); // [inH, h]
         NDArray cols = x.matMul(rwT); // [..., inH, w]
         return cols.swapAxes(rank - 2, rank - 1).matMul(rhT).swapAxes(rank - 2, rank - 1);
     }
 
     /**
-     * The {@code [out, in]} resampling matrix (or its transpose), created in x's manager and on its
-     * device.
+     * The transposed resampling matrix {@code [in, out]} on x's device and in its type: a view, in
+     * x's manager, of a {@link DeviceConstants} entry made once.
      */
-    static NDArray matrix(NDArray like, Mode mode, int in, int out, boolean transposed) {
-        float[] m = weights(mode, in, out);
-        NDArray r = Tensors.of(like.getManager(), m, new Shape(out, in)).toType(like.getDataType(), false);
-        return transposed ? r.transpose() : r;
+    private static NDArray transposedMatrix(NDArray like, Mode mode, int in, int out) {
+        NDArray r = DeviceConstants.get(like, "interpolation " + mode + " " + in + "->" + out, new Shape(out, in),
+                () -> weights(mode, in, out));
+        NDArray t = r.transpose();
+        t.attach(like.getManager());
+        return t;
     }
 
     /** Row-major {@code [out, in]} weights; each row sums to 1. */

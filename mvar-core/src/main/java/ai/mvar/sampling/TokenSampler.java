@@ -31,30 +31,35 @@ public final class TokenSampler {
 
     /** Token indices {@code [B, n]} int64. */
     public NDArray sample(NDArray logits) {
-        long n = logits.getShape().get(1);
+        Shape s = logits.getShape();
+        long n = s.get(1);
+        // All of a step's uniforms in one host-to-device copy (on a GPU each copy waits for the work
+        // queued before it), drawn chunk by chunk, so a seed gives the draws it always gave.
+        NDArray u = Tensors.of(logits.getManager(), uniforms((int) s.get(0), (int) n), new Shape(s.get(0), n, 1));
         if (n <= CHUNK) {
-            return sampleChunk(logits);
+            return sampleChunk(logits, u);
         }
         NDList parts = new NDList();
         for (long start = 0; start < n; start += CHUNK) {
-            try (NDArray chunk = logits.get(new NDIndex(":, {}:{}", start, Math.min(n, start + CHUNK)))) {
-                parts.add(Scope.layer(chunk, this::sampleChunk)); // frees each chunk's copies
+            NDIndex range = new NDIndex(":, {}:{}", start, Math.min(n, start + CHUNK));
+            try (NDArray chunk = logits.get(range); NDArray uChunk = u.get(range)) {
+                parts.add(Scope.layer(chunk, c -> sampleChunk(c, uChunk))); // frees each chunk's copies
             }
         }
+        u.close();
         NDArray out = NDArrays.concat(parts, 1);
         parts.close();
         return out;
     }
 
-    private NDArray sampleChunk(NDArray logits) {
+    /** @param u the chunk's uniforms {@code [B, n, 1]} in (0, 1] */
+    private NDArray sampleChunk(NDArray logits, NDArray u) {
         NDArray filtered = topP(topK(logits.toType(DataType.FLOAT32, false)));
-        Shape s = filtered.getShape();
-        long v = s.get(2);
+        long v = filtered.getShape().get(2);
         NDArray cdf = filtered.softmax(-1).cumSum(-1);
         // Normalise so the last entry is exactly 1; then u in (0, 1] always lands on a token of
         // non-zero probability, and top-k = 1 is exactly greedy.
         cdf = cdf.div(cdf.get(new NDIndex("..., -1:")));
-        NDArray u = Tensors.of(filtered.getManager(), uniforms((int) (s.get(0) * s.get(1))), new Shape(s.get(0), s.get(1), 1));
         return cdf.lt(u).sum(new int[] {-1}).minimum(v - 1).toType(DataType.INT64, false);
     }
 
@@ -85,10 +90,16 @@ public final class TokenSampler {
         return NDArrays.where(drop, logits.getManager().full(logits.getShape(), Float.NEGATIVE_INFINITY), logits);
     }
 
-    private float[] uniforms(int n) {
-        float[] u = new float[n];
-        for (int i = 0; i < n; i++) {
-            u[i] = (float) (1.0 - random.nextDouble()); // (0, 1]
+    /** {@code [b, n]} row-major uniforms in (0, 1], drawn chunk by chunk of {@link #CHUNK} positions, each row-major. */
+    private float[] uniforms(int b, int n) {
+        float[] u = new float[b * n];
+        for (int start = 0; start < n; start += CHUNK) {
+            int end = Math.min(n, start + CHUNK);
+            for (int row = 0; row < b; row++) {
+                for (int p = start; p < end; p++) {
+                    u[row * n + p] = (float) (1.0 - random.nextDouble());
+                }
+            }
         }
         return u;
     }
