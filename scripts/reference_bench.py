@@ -71,9 +71,9 @@ SCRIPTS = pathlib.Path(__file__).resolve().parent
 PROJECT = SCRIPTS.parent
 PINNED = {
     "VAR": ("https://github.com/FoundationVision/VAR", "78b95394fc5896192e3a003e4b295f8ea743c48f",
-            ["models", "dist.py", "LICENSE"]),
+            ["models", "dist.py", "utils/amp_sc.py", "LICENSE"]),
     "MVAR": ("https://github.com/CVL-UESTC/MVAR", "d0e035abcdaa8be7d7d5ec8673a98292fdbf73c5",
-             ["models", "utils/dist.py", "LICENSE"]),
+             ["models", "utils/dist.py", "utils/amp_sc.py", "LICENSE"]),
 }
 
 
@@ -117,14 +117,16 @@ def log(*parts):
 
 
 # ---------------------------------------------------------------------------------------------
-# The reference code: checked out (only what generation imports) at pinned commits.
+# The reference code: checked out (only what generation and training iterations import) at pinned commits.
 
 def checkout(root, name, source):
-    """<root>/<name> holding the pinned commit's models and dist files; never modified afterwards."""
+    """<root>/<name> holding the pinned commit's models, dist and AmpOptimizer (reference_train_bench.py)
+    files; never modified afterwards."""
     url, commit, paths = PINNED[name]
     target = root / name
     stamp = target / ".reference-commit"
-    if stamp.is_file() and stamp.read_text().strip() == commit:
+    wanted = " ".join([commit] + paths)
+    if stamp.is_file() and stamp.read_text().strip() == wanted:
         return target
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +140,7 @@ def checkout(root, name, source):
         archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", commit, *paths],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    stamp.write_text(commit + "\n")
+    stamp.write_text(wanted + "\n")
     log(f"checked out {name} {commit[:7]} ({' '.join(paths)}) into {target}")
     return target
 

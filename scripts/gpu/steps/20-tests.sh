@@ -8,6 +8,7 @@ GPU_TESTS=(
   ai.mvar.cuda.CudaNeighbourhoodKernelDjlGpuTest   # the kernel on DJL GPU tensors vs out.na
   ai.mvar.cuda.NaKernelGpuTest                     # the kernels on raw device memory, 60 shapes
   ai.mvar.cuda.NaKernelGradientGpuTest             # backward vs finite differences
+  ai.mvar.train.transformer.TrainingGpuTest        # training gradients GPU vs CPU (fp32 1e-4, fp16 2e-2), fp16 trainer
 )
 ANYWHERE_TESTS=(
   ai.mvar.attention.KernelSelectionTest            # the decline rule under autograd

@@ -15,8 +15,6 @@ import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.InitParams;
-import ai.mvar.nn.ProcessMemory;
-import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Torch;
 import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
@@ -134,10 +132,10 @@ public final class Probe {
                 vae = ModelFile.read(task.tokenizer(), manager, ModelFile.Kind.TOKENIZER, preset).tokenizer();
                 model = ModelFile.read(task.model(), manager, ModelFile.Kind.TRANSFORMER, preset).transformer(task.precision());
             } else {
-                model = Transformer.initialise(t, randomInit(manager, device, 1), task.precision());
+                model = Transformer.initialise(t, InitParams.forBenchmark(manager, device, 1), task.precision());
                 VqVaeConfig shape = task.decode() ? v : new VqVaeConfig(v.vocabSize(), v.latentChannels(), 32, new int[] {1}, 1,
                         v.phiCount(), v.phiRatio(), v.schedule());
-                vae = VqVae.initialise(shape, randomInit(manager, device, 2));
+                vae = VqVae.initialise(shape, InitParams.forBenchmark(manager, device, 2));
             }
             try (model; vae) {
                 Sampler sampler = new Sampler(model, vae);
@@ -171,12 +169,6 @@ public final class Probe {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** Random weights: Java's seeded generator on the CPU; on a GPU the engine's, which draws a billion values in a blink. */
-    private static InitParams randomInit(NDManager manager, Device device, long seed) {
-        StateDict weights = new StateDict(manager.newSubManager(), "random init (seed " + seed + ")");
-        return device.isGpu() ? InitParams.fromEngine(weights, seed) : new InitParams(weights, seed);
     }
 
     /** The kernel MVAR's neighbourhood scales ran on, for the record. */
@@ -268,101 +260,6 @@ public final class Probe {
             o.addProperty("peak_over_context_mib", (peak - beforeModel) / mib);
             o.addProperty("memory_source", gauge.source());
             return o;
-        }
-    }
-
-    /** Synchronisation and memory of the device a probe runs on. */
-    private interface Gauge {
-        void sync();
-
-        /** Returns memory freed earlier to the system, so that it cannot hide the next run's needs. */
-        void settle();
-
-        long held();
-
-        void resetPeak();
-
-        long peak();
-
-        /** Whether {@link #resetPeak} restarts the peak, so each run's own peak can be read. */
-        boolean peaksPerRun();
-
-        String source();
-
-        static Gauge of(Device device) {
-            if (!device.isGpu()) {
-                return new Gauge() {
-                    @Override
-                    public void sync() {}
-
-                    @Override
-                    public void settle() {
-                        ProcessMemory.trimNativeHeap();
-                    }
-
-                    @Override
-                    public long held() {
-                        return ProcessMemory.residentBytes();
-                    }
-
-                    @Override
-                    public boolean peaksPerRun() {
-                        return true;
-                    }
-
-                    @Override
-                    public void resetPeak() {
-                        ProcessMemory.resetPeak();
-                    }
-
-                    @Override
-                    public long peak() {
-                        return ProcessMemory.peakResidentBytes();
-                    }
-
-                    @Override
-                    public String source() {
-                        return "resident set (VmRSS/VmHWM)";
-                    }
-                };
-            }
-            DeviceMeter meter = DeviceMeter.forDevice(device);
-            return new Gauge() {
-                private String source = "";
-
-                @Override
-                public void sync() {
-                    meter.synchronize(device);
-                }
-
-                @Override
-                public long held() {
-                    DeviceMeter.Reading r = meter.processMemory(device);
-                    source = r.source();
-                    return r.bytes();
-                }
-
-                @Override
-                public void settle() {} // the caching allocator keeps what it reserved
-
-                @Override
-                public void resetPeak() {} // the caching allocator keeps the most reserved (DeviceMeter)
-
-                @Override
-                public boolean peaksPerRun() {
-                    return false;
-                }
-
-                @Override
-                public long peak() {
-                    return held();
-                }
-
-                @Override
-                public String source() {
-                    return source;
-                }
-            };
         }
     }
 

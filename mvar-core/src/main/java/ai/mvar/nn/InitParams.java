@@ -1,5 +1,6 @@
 package ai.mvar.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -40,6 +41,16 @@ public final class InitParams {
     public static InitParams fromEngine(StateDict target, long seed) {
         target.manager().getEngine().setRandomSeed((int) seed);
         return new InitParams(target, null, 0.02f, DataType.FLOAT32);
+    }
+
+    /**
+     * Random weights for a benchmark, in a new sub-manager of {@code manager} on {@code device}:
+     * Java's seeded generator on the CPU (the same weights every run); on a GPU the engine's, which
+     * draws a billion values in a blink.
+     */
+    public static InitParams forBenchmark(NDManager manager, Device device, long seed) {
+        StateDict weights = new StateDict(manager.newSubManager(device), "random init (seed " + seed + ")");
+        return device.isGpu() ? fromEngine(weights, seed) : new InitParams(weights, seed);
     }
 
     /** The same source, creating parameters of the given floating-point type. */
