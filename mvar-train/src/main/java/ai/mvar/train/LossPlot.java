@@ -90,7 +90,9 @@ public final class LossPlot {
                 px = x;
                 py = y;
             }
-            g.drawString(series == scales ? "total" : label.apply(series), WIDTH - MARGIN + 4, MARGIN + 14 * (scales - series + 1));
+            // the legend sits inside the frame's top-right corner, so long series names are not clipped
+            String name = series == scales ? "total" : label.apply(series);
+            g.drawString(name, WIDTH - MARGIN - 6 - g.getFontMetrics().stringWidth(name), MARGIN + 14 * (scales - series + 1));
         }
     }
 
