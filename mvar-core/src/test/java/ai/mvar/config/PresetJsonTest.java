@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.mvar.model.TransformerConfig;
+import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PresetJsonTest {
     /** Surefire runs in the module folder; the presets live at the repository root. */
@@ -27,6 +30,36 @@ class PresetJsonTest {
             assertEquals(256, p.tokenizer().imageSize());
         }
         assertEquals(new Preset.SamplingDefaults(2.7, 1200, 0.99), PresetJson.read(CONFIGS.resolve("d16.json")).sampling());
+    }
+
+    /**
+     * The 512 and 1024 px presets are the official models of their depth on the reference's own
+     * pyramid for that resolution ({@code --pn 512} and {@code --pn 1024} in {@code utils/arg_util.py}
+     * of VAR and MVAR), with MVAR's refine_step 8 and k = 7, the official tokenizer, and the 256 px
+     * preset's sampling settings.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "d16-512;  16; 512;  1_2_3_4_6_9_13_18_24_32;                2240",
+        "d20-512;  20; 512;  1_2_3_4_6_9_13_18_24_32;                2240",
+        "d24-512;  24; 512;  1_2_3_4_6_9_13_18_24_32;                2240",
+        "d30-512;  30; 512;  1_2_3_4_6_9_13_18_24_32;                2240",
+        "d16-1024; 16; 1024; 1_2_3_4_5_7_9_12_16_21_27_36_48_64; 9451"})
+    void highResolutionPresetsAreTheOfficialModelsOnTheReferencePyramid(String name, int depth, int imageSize,
+            String pn, int tokens) throws IOException {
+        ScaleSchedule pyramid = new ScaleSchedule(java.util.Arrays.stream(pn.split("_")).mapToInt(Integer::parseInt).toArray());
+        Preset p = PresetJson.read(CONFIGS.resolve(name + ".json"));
+        Preset base = PresetJson.read(CONFIGS.resolve("d" + depth + ".json"));
+        TransformerConfig o = TransformerConfig.official(depth);
+        assertEquals(new TransformerConfig(o.depth(), o.width(), o.heads(), o.vocabSize(), o.classes(), o.latentChannels(),
+                pyramid, 8, 7, true, 4.0), p.transformer());
+        VqVaeConfig t = VqVaeConfig.official();
+        assertEquals(VqVaeConfig.of(t.vocabSize(), t.latentChannels(), t.channels(), pyramid), p.tokenizer());
+        assertEquals(imageSize, p.tokenizer().imageSize());
+        assertEquals(tokens, p.transformer().schedule().length());
+        assertEquals(base.sampling(), p.sampling());
+        assertEquals(base.classNames(), p.classNames());
+        assertEquals(name, p.name());
     }
 
     @Test
