@@ -1,5 +1,7 @@
 """PyTorch's scaled_dot_product_attention with the mask equivalent to MVAR's neighbourhood window,
-timed like NaBenchmark (CUDA events, mean over iterations), for comparison with the fused kernel.
+timed like NaBenchmark (CUDA events, mean over iterations), for comparison with the fused kernel:
+the forward, and the forward and backward (dq, dk, dv) as autograd computes them in training, the
+differentiable path a fused backward would have to beat (docs/training.md).
 Arguments as NaBenchmark: batch heads side headDim kernelSize f16|f32 iterations."""
 import sys
 
@@ -39,9 +41,14 @@ def main(argv):
     assert int(mask.sum(1).min()) == min(k, side) ** 2
     masked = time_ms(lambda: F.scaled_dot_product_attention(q, kk, v, attn_mask=mask), iterations)
     dense = time_ms(lambda: F.scaled_dot_product_attention(q, kk, v), iterations)
+    qg, kg, vg = (t.clone().requires_grad_(True) for t in (q, kk, v))
+    dout = torch.randn_like(q)
+    backward = time_ms(lambda: torch.autograd.grad(F.scaled_dot_product_attention(qg, kg, vg, attn_mask=mask),
+                                                   (qg, kg, vg), dout), iterations)
     print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}: map={side}x{side} headDim={d} k={k}")
     print(f"sdpa, window mask  {masked * 1e3:9.1f} us")
     print(f"sdpa, no mask      {dense * 1e3:9.1f} us (dense attention, not equivalent; for scale)")
+    print(f"sdpa, window mask, forward + backward (dq, dk, dv)  {backward * 1e3:9.1f} us")
 
 
 if __name__ == "__main__":

@@ -300,6 +300,14 @@ def trim_c_heap():
         pass
 
 
+def emit(marker, result, path):
+    """The result as one JSON line after `marker` on stdout (what the drivers parse), and in `path` when given."""
+    line = json.dumps(result)
+    print(marker + " " + line, flush=True)
+    if path:
+        path.write_text(line + "\n")
+
+
 def reset_peak_rss():
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
@@ -456,10 +464,7 @@ def main(argv):
         f" top-p {s['top_p']}, {a.device} {a.dtype}, torch {torch.__version__}, {r['threads']} threads:")
     log(f"  time per batch {r['median_ms']:.1f} ms (median of {a.reps} warm; cold {r['cold_ms']:.1f} ms);"
         f" peak rise cold {r['cold_peak_rise_mib']:.1f} MiB, warm {r['warm_peak_rise_mib']:.1f} MiB")
-    line = json.dumps(r)
-    print("REFERENCE " + line, flush=True)
-    if a.json:
-        a.json.write_text(line + "\n")
+    emit("REFERENCE", r, a.json)
     return 0
 
 

@@ -46,7 +46,6 @@ stays frozen, as in training). filter_params is not imported (it needs torch.dis
 is restated below (no decay for 1-D parameters, biases and the no-decay keys of train.py).
 """
 import argparse
-import json
 import os
 import pathlib
 import statistics
@@ -229,10 +228,7 @@ def main(argv):
            f" {a.device} {a.dtype}, torch {torch.__version__}: {r['iteration_ms']:.1f} ms per iteration,"
            f" {r['pass_ms']:.1f} ms per pass over the pyramid, {r['cycle_ms']:.1f} ms per cycle;"
            f" peak {r['peak_over_context_mib']:.1f} MiB over the context")
-    line = json.dumps(r)
-    print("REFERENCE_TRAIN " + line, flush=True)
-    if a.json:
-        a.json.write_text(line + "\n")
+    rb.emit("REFERENCE_TRAIN", r, a.json)
     return 0
 
 

@@ -1,6 +1,8 @@
 package ai.mvar.bench;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.mvar.nn.ProcessMemory;
 
 /**
@@ -24,6 +26,16 @@ public interface Gauge {
     boolean peaksPerRun();
 
     String source();
+
+    /**
+     * Memory held before a model exists: read once {@code manager}'s device context is made (the
+     * engine makes it on the first array), so a GPU's CUDA context and libraries are not counted.
+     */
+    default long beforeModel(NDManager manager) {
+        manager.zeros(new Shape(1)).close();
+        sync();
+        return held();
+    }
 
     /** The gauge of {@code device}. */
     static Gauge of(Device device) {

@@ -120,9 +120,7 @@ public final class Probe {
         Device device = Torch.device(task.device());
         Gauge gauge = Gauge.of(device);
         try (NDManager manager = Torch.newManager(device)) {
-            manager.zeros(new Shape(1)).close(); // the engine's device context exists before the first reading
-            gauge.sync();
-            long beforeModel = gauge.held();
+            long beforeModel = gauge.beforeModel(manager);
             Preset preset = PresetJson.read(task.preset());
             TransformerConfig t = task.depth() > 0 ? withDepth(preset.transformer(), task.depth()) : preset.transformer();
             VqVaeConfig v = preset.tokenizer();

@@ -17,6 +17,7 @@ import ai.mvar.nn.Precision;
 import ai.mvar.nn.Scope;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Torch;
+import ai.mvar.testing.Tolerance;
 import ai.mvar.tokenizer.ScaleSchedule;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,7 +63,7 @@ class HalfPrecisionGradientTest {
             Map<String, float[]> half = gradients(init, Precision.FP16, labels, teacher, probe, mode, from, to);
             assertEquals(full.keySet(), half.keySet(), "the same parameters are reached");
             for (String k : full.keySet()) {
-                double err = relative(half.get(k), full.get(k));
+                double err = Tolerance.relativeError(half.get(k), full.get(k));
                 assertTrue(err < 2e-2, k + ": fp16 gradient differs from fp32 by " + err);
             }
         }
@@ -97,15 +98,5 @@ class HalfPrecisionGradientTest {
         }
         assertNotNull(out.get("head.weight"));
         return out;
-    }
-
-    private static double relative(float[] a, float[] b) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
     }
 }

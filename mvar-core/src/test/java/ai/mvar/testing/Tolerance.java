@@ -27,6 +27,18 @@ public final class Tolerance {
         return Math.sqrt(diff) / Math.sqrt(norm);
     }
 
+    /** {@code ||actual - expected|| / ||expected||} of two Java arrays (0 when both are zero). */
+    public static double relativeError(float[] actual, float[] expected) {
+        assertEquals(expected.length, actual.length, "length");
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < actual.length; i++) {
+            diff += (actual[i] - expected[i]) * (double) (actual[i] - expected[i]);
+            norm += (double) expected[i] * expected[i];
+        }
+        return Math.sqrt(diff / Math.max(norm, 1e-30));
+    }
+
     public static void assertClose(NDArray actual, NDArray expected, double tolerance, String what) {
         double err = relativeError(actual, expected);
         System.out.printf("parity %-40s relative error %.3e (tolerance %.0e)%n", what, err, tolerance);

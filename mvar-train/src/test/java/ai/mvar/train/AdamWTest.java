@@ -101,53 +101,23 @@ class AdamWTest {
                     double[] gm = matGrads[t];
                     double norm = Math.sqrt(sumSq(gm) + (gp == null ? 0 : sumSq(gp)));
                     double clip = Math.min(1, 2.0 / (norm + 1e-6));
-                    AdamW.StepReport r = opt.update(lr, name -> name.equals(mat) ? m.create(toFloats(gm), new Shape(2, 2))
-                            : gp == null ? null : m.create(toFloats(gp), new Shape(1, 2)), 1.0);
+                    AdamW.StepReport r = opt.update(lr, name -> name.equals(mat) ? m.create(HandAdamW.toFloats(gm), new Shape(2, 2))
+                            : gp == null ? null : m.create(HandAdamW.toFloats(gp), new Shape(1, 2)), 1.0);
                     assertEquals(AdamW.Outcome.APPLIED, r.outcome());
                     assertEquals(norm, r.gradNorm(), 1e-5);
                     if (gp != null) {
                         handPos.step(gp, clip, lr, wd);
                     }
                     handMat.step(gm, clip, lr, wd);
-                    assertArrayEquals(toFloats(handPos.w), p.get(pos).toFloatArray(), 1e-6f, "pos_start after update " + (t + 1));
-                    assertArrayEquals(toFloats(handMat.w), p.get(mat).toFloatArray(), 1e-6f, "matrix after update " + (t + 1));
-                    assertArrayEquals(toFloats(handPos.m), opt.state().get("exp_avg." + pos).toFloatArray(), 1e-7f);
-                    assertArrayEquals(toFloats(handPos.v), opt.state().get("exp_avg_sq." + pos).toFloatArray(), 1e-7f);
+                    assertArrayEquals(HandAdamW.toFloats(handPos.w), p.get(pos).toFloatArray(), 1e-6f, "pos_start after update " + (t + 1));
+                    assertArrayEquals(HandAdamW.toFloats(handMat.w), p.get(mat).toFloatArray(), 1e-6f, "matrix after update " + (t + 1));
+                    assertArrayEquals(HandAdamW.toFloats(handPos.m), opt.state().get("exp_avg." + pos).toFloatArray(), 1e-7f);
+                    assertArrayEquals(HandAdamW.toFloats(handPos.v), opt.state().get("exp_avg_sq." + pos).toFloatArray(), 1e-7f);
                 }
                 assertEquals(4, opt.steps());
                 assertEquals(2, opt.steps(pos));
                 assertEquals(4, opt.steps(mat));
                 assertEquals(2, opt.state().get("step." + pos).getLong());
-            }
-        }
-    }
-
-    /** torch.optim.AdamW's single-tensor update in double precision, with its own step count. */
-    private static final class HandAdamW {
-        final double[] w;
-        final double[] m;
-        final double[] v;
-        final boolean decays;
-        int t;
-
-        HandAdamW(double[] w, boolean decays) {
-            this.w = w.clone();
-            this.m = new double[w.length];
-            this.v = new double[w.length];
-            this.decays = decays;
-        }
-
-        void step(double[] grad, double clip, double lr, double wd) {
-            t++;
-            for (int i = 0; i < w.length; i++) {
-                double g = grad[i] * clip;
-                if (decays) {
-                    w[i] *= 1 - lr * wd;
-                }
-                m[i] = 0.9 * m[i] + 0.1 * g;
-                v[i] = 0.95 * v[i] + 0.05 * g * g;
-                double denom = Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(0.95, t)) + 1e-8;
-                w[i] -= lr / (1 - Math.pow(0.9, t)) * m[i] / denom;
             }
         }
     }
@@ -158,14 +128,6 @@ class AdamWTest {
             s += x * x;
         }
         return s;
-    }
-
-    private static float[] toFloats(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
     }
 
     @Test

@@ -110,9 +110,7 @@ public final class TrainingProbe {
         Device device = Torch.device(task.device());
         Gauge gauge = Gauge.of(device);
         try (NDManager m = Torch.newManager(device)) {
-            m.zeros(new Shape(1)).close(); // the engine's device context exists before the first reading
-            gauge.sync();
-            long baseline = gauge.held();
+            long baseline = gauge.beforeModel(m);
             TransformerTrainer.Config trainerConfig = TransformerTrainer.Config.reference(task.mode(), 3)
                     .withRatioK(task.ratioK()).withPrecision(task.precision());
             try (VqVae vae = VqVae.initialise(vaeConfig, InitParams.forBenchmark(m, device, 2));

@@ -23,10 +23,12 @@ import ai.mvar.nn.Scope;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.Tensors;
 import ai.mvar.nn.Torch;
+import ai.mvar.testing.Tolerance;
 import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
 import ai.mvar.train.GradScaler;
+import ai.mvar.train.HandAdamW;
 import ai.mvar.train.NonFiniteLossException;
 import ai.mvar.train.ParameterGroups;
 import ai.mvar.train.TinyModels;
@@ -118,7 +120,7 @@ class TransformerTrainerTest {
             List<float[]> pair = trainedWeights(m, vae, batch, mode, 2);
             double worst = 0;
             for (int i = 0; i < single.size(); i++) {
-                worst = Math.max(worst, relative(pair.get(i), single.get(i)));
+                worst = Math.max(worst, Tolerance.relativeError(pair.get(i), single.get(i)));
             }
             assertTrue(worst <= 1e-5, "2 x 8 differs from 1 x 16 by " + worst);
         }
@@ -186,15 +188,11 @@ class TransformerTrainerTest {
                     }
                 }
                 double clip = Math.min(1, 2.0 / (Math.sqrt(sq) + 1e-6));
-                grads.forEach((k, g) -> hand.get(k).step(g, clip, lr));
+                grads.forEach((k, g) -> hand.get(k).step(g, clip, lr, 0.05));
             }
             double worst = 0;
             for (Map.Entry<String, HandAdamW> e : hand.entrySet()) {
-                float[] expected = new float[e.getValue().w.length];
-                for (int j = 0; j < expected.length; j++) {
-                    expected[j] = (float) e.getValue().w[j];
-                }
-                worst = Math.max(worst, relative(trained.get(e.getKey()), expected));
+                worst = Math.max(worst, Tolerance.relativeError(trained.get(e.getKey()), HandAdamW.toFloats(e.getValue().w)));
             }
             assertTrue(worst <= 1e-5, "trainer differs from the hand computation by " + worst);
         }
@@ -206,11 +204,7 @@ class TransformerTrainerTest {
         Map<String, double[]> out = new LinkedHashMap<>();
         StateDict leaves = new StateDict(m.newSubManager(), "hand leaves");
         weights.forEach((k, h) -> {
-            float[] w = new float[h.w.length];
-            for (int j = 0; j < w.length; j++) {
-                w[j] = (float) h.w[j];
-            }
-            NDArray leaf = Tensors.of(leaves.manager(), w, shapes.get(k));
+            NDArray leaf = Tensors.of(leaves.manager(), HandAdamW.toFloats(h.w), shapes.get(k));
             leaf.setRequiresGradient(true);
             leaves.put(k, leaf);
         });
@@ -226,49 +220,12 @@ class TransformerTrainerTest {
                 leaves.tensors().forEach((k, leaf) -> {
                     NDArray g = JniUtils.getGradient((PtNDArray) leaf);
                     if (g != null) {
-                        float[] f = g.toFloatArray();
-                        double[] d = new double[f.length];
-                        for (int j = 0; j < f.length; j++) {
-                            d[j] = f[j];
-                        }
-                        out.put(k, d);
+                        out.put(k, HandAdamW.toDoubles(g.toFloatArray()));
                     }
                 });
             });
         }
         return out;
-    }
-
-    /** torch.optim.AdamW (lr given, wd 0.05, betas 0.9/0.95, eps 1e-8) on one tensor, in double precision. */
-    private static final class HandAdamW {
-        final double[] w;
-        final double[] m;
-        final double[] v;
-        final boolean decays;
-        int t;
-
-        HandAdamW(float[] init, boolean decays) {
-            w = new double[init.length];
-            for (int i = 0; i < init.length; i++) {
-                w[i] = init[i];
-            }
-            m = new double[init.length];
-            v = new double[init.length];
-            this.decays = decays;
-        }
-
-        void step(double[] grad, double clip, double lr) {
-            t++;
-            for (int i = 0; i < w.length; i++) {
-                double g = grad[i] * clip;
-                if (decays) {
-                    w[i] *= 1 - lr * 0.05;
-                }
-                m[i] = 0.9 * m[i] + 0.1 * g;
-                v[i] = 0.95 * v[i] + 0.05 * g * g;
-                w[i] -= lr / (1 - Math.pow(0.9, t)) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(0.95, t)) + 1e-8);
-            }
-        }
     }
 
     /**
@@ -365,7 +322,7 @@ class TransformerTrainerTest {
             assertEquals(AdamW.Outcome.NON_FINITE, r.optimizer().outcome());
             assertEquals(Math.pow(2, 40), r.lossScale());
             assertTrue(Double.isFinite(r.loss()), "the loss itself is fine");
-            assertEquals(0, relative(t.weights().get("head.weight").toFloatArray(), before), "skipped step");
+            assertEquals(0, Tolerance.relativeError(t.weights().get("head.weight").toFloatArray(), before), "skipped step");
             assertEquals(0, trainer.optimizer().steps());
             assertEquals(0, trainer.optimizer().steps("head.weight"));
             assertEquals(Math.pow(2, 39), trainer.lossScaler().orElseThrow().scale());
@@ -375,7 +332,7 @@ class TransformerTrainerTest {
                 skipped++;
                 assertTrue(skipped < 40, "the scale never came down");
             }
-            assertTrue(relative(t.weights().get("head.weight").toFloatArray(), before) > 0, "then it trains");
+            assertTrue(Tolerance.relativeError(t.weights().get("head.weight").toFloatArray(), before) > 0, "then it trains");
             assertEquals(1, trainer.optimizer().steps());
             Map<String, NDArray> state = trainer.snapshot(new DataPosition(1, 0, 0)).optimizer();
             assertEquals(Math.pow(2, 40 - skipped), state.get("grad_scaler.scale").getFloat(), 0);
@@ -395,7 +352,7 @@ class TransformerTrainerTest {
                 float[] before = t.weights().get("word_embed.weight").toFloatArray();
                 NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> trainer.step(batch, 1e-3));
                 assertTrue(e.getMessage().contains("step 2"), e.getMessage());
-                assertEquals(0, relative(t.weights().get("word_embed.weight").toFloatArray(), before));
+                assertEquals(0, Tolerance.relativeError(t.weights().get("word_embed.weight").toFloatArray(), before));
                 assertEquals(1, trainer.step());
             }
         }
@@ -418,15 +375,5 @@ class TransformerTrainerTest {
             labels[i] = r.nextInt(CONFIG.classes());
         }
         return new TokenBatch(indices, Tensors.of(m, labels), null);
-    }
-
-    static double relative(float[] a, float[] b) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
     }
 }
