@@ -184,12 +184,15 @@ public final class AdamW implements AutoCloseable {
     public StepReport update(double lr, Gradients gradients, double gradScale) {
         double[] sum = new double[1];
         Scope.run(() -> {
+            NDArray total = null; // summed on the device: one transfer per update, not one per parameter
             for (String name : params.keySet()) {
                 NDArray g = fp32(gradients.of(name), name);
                 if (g != null) {
-                    sum[0] += g.square().sum().getFloat();
+                    NDArray squares = g.square().sum();
+                    total = total == null ? squares : total.add(squares);
                 }
             }
+            sum[0] = total == null ? 0 : total.getFloat();
         });
         double norm = Math.sqrt(sum[0]) * gradScale;
         if (!Double.isFinite(norm)) {
