@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import ai.mvar.attention.NeighbourhoodAttention;
 import ai.mvar.attention.NeighbourhoodTiling;
 import ai.mvar.attention.TiledNeighbourhoodKernel;
@@ -14,7 +15,9 @@ import ai.mvar.config.PresetJson;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
+import ai.mvar.nn.Functions;
 import ai.mvar.nn.InitParams;
+import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
 import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
@@ -26,15 +29,19 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * One benchmark task, run in its own JVM by {@link ForkedProbe}; prints {@code RESULT
  * <median ms> <cold peak bytes> <warm peak bytes> <with-weights bytes>} (see {@link Measurement}). Tasks:
  *
  * <ul>
- *   <li>{@code attention <auto|dense|RxC> <side> <k> <batch> <heads> <headDim> <reps>}: one
- *       neighbourhood attention on a side x side map by {@link TiledNeighbourhoodKernel}, with the cost
- *       model's tile, one tile of the whole map (dense attention under the window mask), or R x C tiles;
+ *   <li>{@code attention <auto|dense|RxC> <side> <k> <batch> <heads> <headDim> <reps> [<device>
+ *       <fp32|fp16> <forward|backward>]}: one neighbourhood attention on a side x side map by {@link
+ *       TiledNeighbourhoodKernel}, with the cost model's tile, one tile of the whole map (dense
+ *       attention under the window mask), or R x C tiles; by default on the CPU in fp32, forward only;
+ *       {@code backward}: the forward and its backward to q, k and v, the differentiable path training
+ *       runs (what a fused backward would have to beat);
  *   <li>{@code sample <VAR|MVAR> <depth> <batch> <reps> <patch_nums,...>}: token generation with
  *       random weights, width 64 depth, V 4096, Cvae 32, cfg 1.5, top-k 900, top-p 0.96;
  *   <li>{@code preset key=value...}: a {@link GenerationTask}: generation for a preset on the CPU or
@@ -55,7 +62,9 @@ public final class Probe {
         switch (args[0]) {
             case "attention":
                 m = attention(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
-                        Integer.parseInt(args[5]), Integer.parseInt(args[6]), Integer.parseInt(args[7]));
+                        Integer.parseInt(args[5]), Integer.parseInt(args[6]), Integer.parseInt(args[7]),
+                        args.length > 8 ? args[8] : "cpu", args.length > 9 ? parsePrecision(args[9]) : Precision.FP32,
+                        args.length > 10 && parsePass(args[10]));
                 break;
             case "sample":
                 m = sample(Mode.valueOf(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
@@ -70,23 +79,54 @@ public final class Probe {
         System.out.println(m.toLine());
     }
 
-    private static Measurement attention(String kind, int side, int k, int batch, int heads, int dim, int reps) {
-        try (NDManager manager = Torch.newManager()) {
+    /**
+     * @param backward whether each run is the forward and the backward to q, k and v (of {@code
+     *     sum(out * dout)}, {@code dout} drawn once), as a training step computes them, or the forward alone
+     */
+    private static Measurement attention(String kind, int side, int k, int batch, int heads, int dim, int reps,
+            String deviceName, Precision precision, boolean backward) {
+        Device device = Torch.device(deviceName);
+        Gauge gauge = Gauge.of(device);
+        try (NDManager manager = Torch.newManager(device)) {
             Shape shape = new Shape(batch, heads, (long) side * side, dim);
-            NDArray q = manager.randomNormal(shape);
-            NDArray key = manager.randomNormal(shape);
-            NDArray v = manager.randomNormal(shape);
+            NDArray q = manager.randomNormal(shape).toType(precision.dataType(), false);
+            NDArray key = manager.randomNormal(shape).toType(precision.dataType(), false);
+            NDArray v = manager.randomNormal(shape).toType(precision.dataType(), false);
+            NDArray dout = manager.randomNormal(shape).toType(precision.dataType(), false);
             float scale = (float) (1 / Math.sqrt(dim));
-            NeighbourhoodTiling tiling = tiling(kind, side, k, (long) batch * heads, dim);
+            NeighbourhoodTiling tiling = tiling(kind, side, k, (long) batch * heads, dim, device.isGpu());
             TiledNeighbourhoodKernel kernel = TiledNeighbourhoodKernel.INSTANCE;
-            return measure(reps, () -> kernel.forward(q, key, v, side, k, scale, tiling).toFloatArray());
+            Runnable run = () -> kernel.forward(q, key, v, side, k, scale, tiling);
+            if (backward) {
+                for (NDArray x : new NDArray[] {q, key, v}) {
+                    x.setRequiresGradient(true);
+                }
+                run = () -> {
+                    try (GradientCollector gc = Torch.engine().newGradientCollector()) {
+                        gc.backward(Functions.fp32(kernel.forward(q, key, v, side, k, scale, tiling).mul(dout)).sum());
+                    }
+                };
+            }
+            return measure(reps, gauge, run).measurement(-1);
         }
     }
 
+    private static Precision parsePrecision(String name) {
+        return Precision.valueOf(name.toUpperCase(Locale.ROOT)).requireSupported();
+    }
+
+    /** {@code forward} or {@code backward} (the forward and the backward). */
+    private static boolean parsePass(String pass) {
+        if (!pass.equals("forward") && !pass.equals("backward")) {
+            throw new IllegalArgumentException("attention pass must be forward or backward, got " + pass);
+        }
+        return pass.equals("backward");
+    }
+
     /** {@code auto}: the cost model's tile; {@code dense}: one tile, the whole map; {@code <rows>x<cols>}. */
-    private static NeighbourhoodTiling tiling(String kind, int side, int k, long batchHeads, int dim) {
+    private static NeighbourhoodTiling tiling(String kind, int side, int k, long batchHeads, int dim, boolean gpu) {
         if (kind.equals("auto")) {
-            return NeighbourhoodTiling.choose(side, k, batchHeads, dim, false);
+            return NeighbourhoodTiling.choose(side, k, batchHeads, dim, gpu);
         }
         if (kind.equals("dense")) {
             return new NeighbourhoodTiling(side, side);
