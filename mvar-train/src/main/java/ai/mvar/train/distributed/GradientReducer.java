@@ -119,7 +119,8 @@ public final class GradientReducer implements AutoCloseable {
                 if (g == null) {
                     view.set(new NDIndex("..."), 0f);
                 } else {
-                    view.set(new NDIndex("..."), g.getDevice().equals(bufferDevice) ? g : g.toDevice(bufferDevice, false));
+                    // summed in fp32 on the buffer device, whatever the pass computed in
+                    view.set(new NDIndex("..."), g.toType(DataType.FLOAT32, false).toDevice(bufferDevice, false));
                 }
                 present.put(name, g != null);
             }

@@ -9,7 +9,10 @@ import ai.mvar.train.data.TokenBatches;
 import ai.mvar.train.data.TokenCache;
 import java.io.IOException;
 
-/** Transformer training as a {@link TrainingLoop.Job}: token-cache batches through a {@link TransformerTrainer}. */
+/**
+ * Transformer training as a {@link TrainingLoop.Job}: token-cache batches through a {@link
+ * TransformerTrainer}, each rank reading only its shard of every batch.
+ */
 public final class TransformerJob implements TrainingLoop.Job {
     private final TransformerTrainer trainer;
     private final TokenCache cache;
@@ -18,7 +21,10 @@ public final class TransformerJob implements TrainingLoop.Job {
     private final NDManager manager;
     private TokenBatches batches;
 
-    /** @param flip draw each sample's mirrored variant half the time (the cache must hold them) */
+    /**
+     * @param batchSize the whole batch, summed over the ranks
+     * @param flip draw each sample's mirrored variant half the time (the cache must hold them)
+     */
     public TransformerJob(TransformerTrainer trainer, TokenCache cache, int batchSize, long seed, boolean flip,
             NDManager manager) {
         this.trainer = trainer;
@@ -26,13 +32,13 @@ public final class TransformerJob implements TrainingLoop.Job {
         this.batchSize = batchSize;
         this.flip = flip;
         this.manager = manager;
-        this.batches = new TokenBatches(cache, batchSize, DataPosition.start(seed), flip);
+        this.batches = new TokenBatches(cache, batchSize, DataPosition.start(seed), flip, trainer.shard());
     }
 
     @Override
     public StepMetrics step(long iteration, double lr) throws IOException {
         try (NDManager m = manager.newSubManager(); TokenCache.TokenBatch b = batches.next(m)) {
-            TransformerTrainer.StepResult r = trainer.step(b, lr);
+            TransformerTrainer.StepResult r = trainer.step(b, batchSize, lr);
             return new StepMetrics(r.step(), r.loss(), r.scaleLoss(), r.scaleAccuracy(), lr);
         }
     }
@@ -45,6 +51,6 @@ public final class TransformerJob implements TrainingLoop.Job {
     @Override
     public void restore(TrainingState state) {
         trainer.restore(state);
-        batches = new TokenBatches(cache, batchSize, state.data(), flip);
+        batches = new TokenBatches(cache, batchSize, state.data(), flip, trainer.shard());
     }
 }

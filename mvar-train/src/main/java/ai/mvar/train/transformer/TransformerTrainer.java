@@ -4,8 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -22,9 +20,11 @@ import ai.mvar.train.GradientLeaves;
 import ai.mvar.train.NonFiniteLossException;
 import ai.mvar.train.TrainingRandom;
 import ai.mvar.train.TrainingState;
+import ai.mvar.train.data.BatchShard;
 import ai.mvar.train.data.DataPosition;
 import ai.mvar.train.data.TokenCache.TokenBatch;
-import java.util.ArrayList;
+import ai.mvar.train.distributed.GradientReducer;
+import ai.mvar.train.distributed.ProcessGroup;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,23 +32,28 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Teacher-forced training of the VAR/MVAR transformer with per-scale cross-entropy, data parallel
- * over shards of each batch.
+ * over the ranks of a {@link ProcessGroup}: one process per device, shaped like PyTorch's DDP (see
+ * docs/distributed.md).
  *
  * <p>The master model holds the fp32 weights AdamW updates. Each update runs on fresh autograd
- * leaves made from them ({@link GradientLeaves}: aliases on the master's device in fp32, copies on
- * any other device or in fp16), so a parameter that the update's backward passes do not reach has no gradient and AdamW
- * skips it, as PyTorch does after {@code zero_grad(set_to_none=True)}. A step splits the batch into
- * one contiguous shard per entry of {@code devices}, runs each shard's forward and backward pass on
- * that device's leaves with the loss weighted by the shard's share of the batch (shards on one
- * device accumulate into the same leaves, as micro-batches), sums the devices' gradients on the
- * master's device and takes one AdamW step. The update is therefore the one a single pass makes on
- * the whole batch. Shards run one after another; the class-dropout draws are made for the whole
- * batch first, so the split never changes which labels are dropped.
+ * leaves made from them ({@link GradientLeaves}: aliases of the masters in fp32, copies in fp16), so
+ * a parameter that the update's backward passes do not reach has no gradient and AdamW skips it, as
+ * PyTorch does after {@code zero_grad(set_to_none=True)}.
+ *
+ * <p>Every rank holds the same weights and computes its {@link BatchShard} of each batch, with the
+ * loss weighted by the shard's share of the batch, so the ranks' gradients add up to the whole
+ * batch's. Class dropout is drawn for the whole batch on every rank from the same generator, so the
+ * split never changes which labels are dropped. The loss statistics are summed over the ranks after
+ * each pass; at the last micro-batch of an update (gradient accumulation: {@link
+ * AdamW.Config#accumulation()} passes per update) a {@link GradientReducer} sums the gradients in
+ * buckets and every rank takes the same AdamW step (and the same loss-scale decision). N ranks
+ * therefore make the update one process makes on the whole batch, and stay identical.
  *
  * <p>Mixed precision ({@link Precision#FP16}): the leaves are fp16 copies of the fp32 master
  * weights, the model computes as autocast would (fp16 products; norms, softmax, residual stream,
@@ -122,11 +127,7 @@ public final class TransformerTrainer implements AutoCloseable {
     public record StepResult(long step, ScaleSpans.Span span, double loss, double[] scaleLoss, double[] scaleAccuracy,
             AdamW.StepReport optimizer, double lossScale) {}
 
-    /** One device's leaves for the current update and the model that computes with them. */
-    private record DeviceModel(GradientLeaves leaves, Transformer model) {}
-
     private final Transformer master;
-    private final List<Device> shards;
     private final VqVae vae;
     private final Config config;
     private final ScaleSpans spans;
@@ -134,21 +135,23 @@ public final class TransformerTrainer implements AutoCloseable {
     private final AdamW optimizer;
     private final TrainingRandom dropout;
     private final GradScaler scaler;
-    private final Map<Device, DeviceModel> update = new LinkedHashMap<>();
+    private final ProcessGroup group;
+    private final BatchShard shard;
+    private final GradientReducer reducer;
+    /** The current update's leaves and the model over them; null between updates. */
+    private GradientLeaves leaves;
+    private Transformer leafModel;
     private int microBatches;
     private long step;
 
     /**
-     * @param master the trained weights (fp32), updated in place
-     * @param shards one entry per shard of each batch: the device that computes it
+     * @param master the trained weights (fp32), updated in place; the same on every rank
      * @param vae the tokenizer, for the teacher-forcing input of each batch
+     * @param group the ranks that share each batch ({@link ProcessGroup#single()} for one process)
+     * @param bucketBytes the gradient all-reduce's bucket size ({@link GradientReducer#DEFAULT_BUCKET_BYTES})
      */
-    public TransformerTrainer(Transformer master, List<Device> shards, VqVae vae, Config config) {
-        if (shards.isEmpty()) {
-            throw new IllegalArgumentException("at least one shard is needed");
-        }
+    public TransformerTrainer(Transformer master, VqVae vae, Config config, ProcessGroup group, long bucketBytes) {
         this.master = master;
-        this.shards = List.copyOf(shards);
         this.vae = vae;
         this.config = config;
         this.spans = ScaleSpans.of(config.mode(), master.config(), config.ratioK());
@@ -162,11 +165,14 @@ public final class TransformerTrainer implements AutoCloseable {
         this.scaler = config.precision() == Precision.FP16
                 ? new GradScaler(config.lossScaling(), trainable.values().iterator().next().getManager()) : null;
         this.dropout = new TrainingRandom(config.seed());
+        this.group = group;
+        this.shard = new BatchShard(group.rank(), group.size());
+        this.reducer = new GradientReducer(group, trainable, bucketBytes);
     }
 
-    /** One shard on the master's device. */
+    /** Training in one process. */
     public TransformerTrainer(Transformer master, VqVae vae, Config config) {
-        this(master, List.of(device(master)), vae, config);
+        this(master, vae, config, ProcessGroup.single(), GradientReducer.DEFAULT_BUCKET_BYTES);
     }
 
     public long step() {
@@ -185,51 +191,71 @@ public final class TransformerTrainer implements AutoCloseable {
         return master;
     }
 
+    /** The part of each batch this rank computes. */
+    public BatchShard shard() {
+        return shard;
+    }
+
     /** The loss scaler, empty in fp32. */
     public Optional<GradScaler> lossScaler() {
         return Optional.ofNullable(scaler);
     }
 
-    /**
-     * One training iteration on {@code batch} with learning rate {@code lr}; everything it
-     * allocates is freed before it returns (the leaves of an update that accumulates further
-     * micro-batches live until that update).
-     *
-     * @throws NonFiniteLossException on a NaN or infinite loss or gradient, before any weight changes
-     */
+    /** One training iteration on the whole of {@code batch}, in a job of one process. */
     public StepResult step(TokenBatch batch, double lr) {
+        if (group.size() != 1) {
+            throw new IllegalStateException("rank " + group.rank() + " of " + group.size()
+                    + " trains on its shard of a batch: call step(shard, batchSize, lr)");
+        }
+        return step(batch, Math.toIntExact(batch.labels().size()), lr);
+    }
+
+    /**
+     * One training iteration with learning rate {@code lr} on this rank's {@link BatchShard} of a
+     * batch of {@code batchSize} samples ({@code local} holds just the shard); everything it
+     * allocates is freed before it returns (the leaves of an update that accumulates further
+     * micro-batches live until that update). The result describes the whole batch.
+     *
+     * @throws NonFiniteLossException on a NaN or infinite loss (or, in fp32, gradient) on any rank,
+     *     before any weight changes (every rank throws)
+     */
+    public StepResult step(TokenBatch local, int batchSize, double lr) {
         ScaleSpans.Span span = spans.at(step);
         ScaleSchedule schedule = master.config().schedule();
-        long[] labels = dropClasses(batch.labels().toLongArray());
-        int b = labels.length;
-        int n = shards.size();
-        if (b < n) {
-            throw new IllegalArgumentException("batch of " + b + " cannot be split over " + n + " shards");
+        int from = shard.from(batchSize);
+        int rows = Math.toIntExact(local.labels().size());
+        if (rows != shard.size(batchSize)) {
+            throw new IllegalArgumentException("rank " + shard.rank() + " of " + shard.ranks() + " computes samples ["
+                    + from + ", " + shard.to(batchSize) + ") of a batch of " + batchSize + ", got " + rows + " samples");
         }
+        long[] labels = dropClasses(local.labels().toLongArray(), from, batchSize);
         double lossScale = scaler == null ? 1 : scaler.scale();
-        double[] lossSum = new double[span.to() - span.from()];
-        double[] correct = new double[span.to() - span.from()];
-        double total = 0;
+        double[] stats;
         try {
-            for (int r = 0; r < n; r++) {
-                int lo = (int) ((long) b * r / n);
-                int hi = (int) ((long) b * (r + 1) / n);
-                total += shardStep(deviceModel(shards.get(r)), batch, Arrays.copyOfRange(labels, lo, hi), lo, hi,
-                        (double) (hi - lo) / b, lossScale, span, lossSum, correct);
-            }
-        } catch (NonFiniteLossException e) {
+            // [weighted mean loss, loss sum per scale..., correct tokens per scale...], summed over the ranks
+            stats = group.allReduceSum(pass(local, labels, (double) rows / batchSize, lossScale, span));
+        } catch (RuntimeException e) {
             endUpdate();
             throw e;
+        }
+        if (!Double.isFinite(stats[0])) {
+            endUpdate();
+            throw new NonFiniteLossException("transformer loss", step + 1, stats[0]);
         }
         AdamW.StepReport report;
         if (++microBatches < config.optimizer().accumulation()) {
             report = new AdamW.StepReport(AdamW.Outcome.ACCUMULATED, Double.NaN, 1);
         } else {
+            AdamW.StepReport[] applied = new AdamW.StepReport[1];
             try {
-                report = optimizer.update(lr, this::gradient, 1.0 / (microBatches * lossScale));
+                Scope.run(() -> {
+                    Function<String, NDArray> summed = reducer.reduce(this::gradient);
+                    applied[0] = optimizer.update(lr, summed::apply, 1.0 / (microBatches * lossScale));
+                });
             } finally {
                 endUpdate();
             }
+            report = applied[0];
             boolean overflow = report.outcome() == AdamW.Outcome.NON_FINITE;
             if (scaler == null && overflow) {
                 throw new NonFiniteLossException("gradient norm", step + 1, report.gradNorm());
@@ -243,43 +269,40 @@ public final class TransformerTrainer implements AutoCloseable {
             }
         }
         step++;
+        int scales = span.to() - span.from();
         double[] scaleLoss = new double[schedule.scales()];
         double[] scaleAcc = new double[schedule.scales()];
         Arrays.fill(scaleLoss, Double.NaN);
         Arrays.fill(scaleAcc, Double.NaN);
         for (int s = span.from(); s < span.to(); s++) {
-            double tokens = (double) b * schedule.tokens(s);
-            scaleLoss[s] = lossSum[s - span.from()] / tokens;
-            scaleAcc[s] = correct[s - span.from()] / tokens;
+            double tokens = (double) batchSize * schedule.tokens(s);
+            scaleLoss[s] = stats[1 + s - span.from()] / tokens;
+            scaleAcc[s] = stats[1 + scales + s - span.from()] / tokens;
         }
-        return new StepResult(step, span, total, scaleLoss, scaleAcc, report, lossScale);
+        return new StepResult(step, span, stats[0], scaleLoss, scaleAcc, report, lossScale);
     }
 
-    /** The model computing on {@code device} in the current update, made at its first use. */
-    private Transformer deviceModel(Device device) {
-        return update.computeIfAbsent(device, d -> {
-            GradientLeaves leaves = GradientLeaves.of(trainable, config.precision().dataType(), d);
-            return new DeviceModel(leaves, Transformer.load(master.config(), leaves.stateDict(), config.precision()));
-        }).model();
+    /** The model computing the current update, on fresh leaves made at the update's first pass. */
+    private Transformer updateModel() {
+        if (leaves == null) {
+            leaves = GradientLeaves.of(trainable, config.precision().dataType(), device(master));
+            leafModel = Transformer.load(master.config(), leaves.stateDict(), config.precision());
+        }
+        return leafModel;
     }
 
-    /** The update's gradient of {@code name}, summed over devices onto the master's; null if no pass reached it. */
+    /** The update's gradient of {@code name} on this rank; null if no pass reached it. */
     private NDArray gradient(String name) {
-        NDArray sum = null;
-        for (DeviceModel d : update.values()) {
-            NDArray g = d.leaves().gradient(name);
-            if (g != null) {
-                g = g.toDevice(device(master), false);
-                sum = sum == null ? g : sum.add(g);
-            }
-        }
-        return sum;
+        return leaves == null ? null : leaves.gradient(name);
     }
 
     /** Frees the update's leaves and gradients. */
     private void endUpdate() {
-        update.values().forEach(d -> d.leaves().close());
-        update.clear();
+        if (leaves != null) {
+            leaves.close();
+            leaves = null;
+            leafModel = null;
+        }
         microBatches = 0;
     }
 
@@ -287,46 +310,49 @@ public final class TransformerTrainer implements AutoCloseable {
         return t.weights().tensors().values().iterator().next().getDevice();
     }
 
-    /** Forward and backward of one shard on one device's model; returns its weighted loss. */
-    private double shardStep(Transformer model, TokenBatch batch, long[] labels, int lo, int hi, double share,
-            double lossScale, ScaleSpans.Span span, double[] lossSum, double[] correct) {
-        double[] weighted = new double[1];
+    /**
+     * Forward and backward of this rank's samples with the loss weighted by {@code share} (and
+     * multiplied by the loss scale); returns the weighted mean loss, then the loss sums, then the
+     * correct tokens, per scale of the span.
+     */
+    private double[] pass(TokenBatch local, long[] labels, double share, double lossScale, ScaleSpans.Span span) {
+        int scales = span.to() - span.from();
+        double[] stats = new double[1 + 2 * scales];
+        Transformer model = updateModel();
         Scope.run(() -> {
-            NDManager m = batch.labels().getManager();
-            List<NDArray> indices = new ArrayList<>();
-            for (NDArray perScale : batch.indices()) {
-                indices.add(perScale.get(new NDIndex("{}:{}", lo, hi)));
-            }
-            // The teacher input comes from the tokenizer's weights: no gradient, computed once per shard.
-            NDArray teacher = vae.quantizer().teacherForcingInput(indices);
+            // The teacher input comes from the tokenizer's weights: no gradient.
+            NDArray teacher = vae.quantizer().teacherForcingInput(local.indices());
             Device device = device(model);
-            NDArray targets = NDArrays.concat(new NDList(indices.subList(span.from(), span.to())), 1)
+            NDArray targets = NDArrays.concat(new NDList(local.indices().subList(span.from(), span.to())), 1)
                     .toDevice(device, false);
-            NDArray lab = Tensors.of(m, labels).toDevice(device, false);
+            NDArray lab = Tensors.of(local.labels().getManager(), labels).toDevice(device, false);
             NDArray input = teacher.toDevice(device, false);
             try (GradientCollector gc = Torch.engine().newGradientCollector()) {
                 NDArray logits = model.logitsUnscoped(lab, input, span.from(), span.to(), config.mode());
                 TokenLoss.Result res = TokenLoss.of(logits, targets, config.labelSmoothing(),
                         model.config().schedule(), span.from(), span.to());
-                double mean = res.mean();
-                NonFiniteLossException.check("transformer loss", step + 1, mean);
-                weighted[0] = mean * share;
-                for (int i = 0; i < lossSum.length; i++) {
-                    lossSum[i] += res.scaleLoss()[i];
-                    correct[i] += res.scaleCorrect()[i];
+                // a NaN loss is judged once the ranks have summed it, so that all of them stop
+                stats[0] = res.mean() * share;
+                for (int i = 0; i < scales; i++) {
+                    stats[1 + i] = res.scaleLoss()[i];
+                    stats[1 + scales + i] = res.scaleCorrect()[i];
                 }
                 gc.backward(Functions.scale(res.loss(), share * lossScale));
             }
         });
-        return weighted[0];
+        return stats;
     }
 
-    /** Replaces {@code classDropout} of the labels by the "no class" label, drawn per sample. */
-    private long[] dropClasses(long[] labels) {
+    /**
+     * Replaces {@code classDropout} of the labels by the "no class" label, drawn per sample of the
+     * whole batch of {@code batchSize}; {@code labels} are samples {@code from, from + 1, ...} of it.
+     */
+    private long[] dropClasses(long[] labels, int from, int batchSize) {
         long none = master.config().classes();
-        for (int i = 0; i < labels.length; i++) {
-            if (dropout.nextDouble() < config.classDropout()) {
-                labels[i] = none;
+        for (int i = 0; i < batchSize; i++) {
+            boolean drop = dropout.nextDouble() < config.classDropout();
+            if (drop && i >= from && i < from + labels.length) {
+                labels[i - from] = none;
             }
         }
         return labels;
@@ -359,11 +385,12 @@ public final class TransformerTrainer implements AutoCloseable {
         }
     }
 
-    /** Closes the optimizer state and any update in progress (not the master model). */
+    /** Closes the optimizer state, the gradient buckets and any update in progress (not the master model). */
     @Override
     public void close() {
         endUpdate();
         optimizer.close();
+        reducer.close();
         if (scaler != null) {
             scaler.close();
         }

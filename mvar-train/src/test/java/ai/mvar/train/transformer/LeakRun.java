@@ -1,6 +1,5 @@
 package ai.mvar.train.transformer;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -8,12 +7,12 @@ import ai.mvar.model.TransformerConfig;
 import ai.mvar.nn.ProcessMemory;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.VqVae;
+import ai.mvar.train.AdamW;
 import ai.mvar.train.TinyModels;
 import ai.mvar.train.data.TokenCache.TokenBatch;
-import java.util.List;
 
 /**
- * MVAR training on two CPU shards in a child JVM whose heap is fixed and touched up front, so its
+ * MVAR training with two micro-batches per update in a child JVM whose heap is fixed and touched up front, so its
  * resident memory shows native allocations only (run by {@link TransformerTrainerTest}). After
  * {@code warm-up} steps (the allocator and the JIT settle) it trains {@code steps} more and prints
  * {@code LEAK <arrays before> <arrays after> <resident before> <resident after> <model bytes>}.
@@ -28,8 +27,8 @@ public final class LeakRun {
         TransformerConfig wide = new TransformerConfig(2, 128, 2, 64, 3, 8, tiny.schedule(), 2, 3, true, 4.0);
         try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5);
                 Transformer t = Transformer.random(wide, m, 3);
-                TransformerTrainer trainer = new TransformerTrainer(t, List.of(Device.cpu(), Device.cpu()), vae,
-                        TransformerTrainer.Config.reference(Mode.MVAR, 1).withRatioK(1))) {
+                TransformerTrainer trainer = new TransformerTrainer(t, vae, TransformerTrainer.Config.reference(Mode.MVAR, 1)
+                        .withRatioK(1).withOptimizer(AdamW.Config.reference().withAccumulation(2)))) {
             TokenBatch batch = TransformerTrainerTest.randomBatch(m, 8, 2);
             long modelBytes = 4 * t.weights().tensors().values().stream().mapToLong(a -> a.getShape().size()).sum();
             for (int i = 0; i < warmUp; i++) {
