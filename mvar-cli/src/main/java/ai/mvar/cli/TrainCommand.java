@@ -10,30 +10,40 @@ import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.AdamW;
+import ai.mvar.train.TrainingCheckpoint;
 import ai.mvar.train.TrainingLoop;
 import ai.mvar.train.data.TokenCache;
+import ai.mvar.train.distributed.DataParallel;
+import ai.mvar.train.distributed.LaunchEnvironment;
+import ai.mvar.train.distributed.LocalLauncher;
+import ai.mvar.train.distributed.ProcessGroup;
 import ai.mvar.train.transformer.TransformerJob;
 import ai.mvar.train.transformer.TransformerTrainer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Trains the VAR or MVAR transformer on a token cache (see 'mvar tokenize') with per-scale"
                 + " cross-entropy: MVAR runs ratio_k iterations on the scale-Markov block, then one on each"
                 + " neighbourhood scale; VAR trains the whole pyramid under the block-causal mask.",
-                "Data parallel over --devices (one replica each, gradients summed, one optimizer). Writes"
-                + " <out>/checkpoints/, metrics.jsonl (per-scale loss and accuracy), loss.png and, at the end,"
-                + " <out>/<mode>.safetensors. Kill it at any time: the same command resumes.",
+                "Data parallel, one process per device: --devices gpu0,...,gpu7 (or cpu,cpu) starts one rank per"
+                + " entry; under mpirun, srun or torchrun each process is one rank (docs/distributed.md). Each rank"
+                + " computes its share of every batch (--batch is the whole batch), the gradients are summed and"
+                + " every rank takes the same AdamW step. Rank 0 writes <out>/checkpoints/, metrics.jsonl"
+                + " (per-scale loss and accuracy), loss.png and, at the end, <out>/<mode>.safetensors. Kill it,"
+                + " or any rank, at any time: the job stops and the same command resumes.",
                 "--precision fp16 trains with fp32 master weights, fp16 products and dynamic loss scaling (as"
                 + " torch.amp's GradScaler: initial scale 2^11, halved and the step skipped on overflow, doubled"
                 + " after 1000 good steps); the model file holds the fp32 weights."},
@@ -42,7 +52,9 @@ import picocli.CommandLine.Spec;
                 "      --data fashion-mnist --flip -o runs/fm-train.tokens",
                 "  ./mvar train --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
                 "      --tokens runs/fm-train.tokens --mode mvar -o runs/fm-mvar",
-                "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...  two replicas of 8",
+                "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...  two ranks of 8",
+                "  ./mvar train --devices gpu0,gpu1,gpu2,gpu3,gpu4,gpu5,gpu6,gpu7 --batch 768 ...",
+                "  srun --mpi=pmix ./mvar train --devices gpu ...            one rank per GPU task",
                 "  ./mvar train --devices gpu0 --precision fp16 ...          mixed precision",
                 "  ./mvar train --init var_d16.safetensors --mode mvar ...   MVAR from VAR"})
 final class TrainCommand implements Callable<Integer> {
@@ -68,9 +80,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "start from these transformer weights (e.g. an imported VAR checkpoint: same parameters)")
     Path init;
 
-    @Option(names = "--devices", defaultValue = "cpu", split = ",", paramLabel = "<device>",
-            description = "one replica per entry, e.g. gpu0,gpu1 or cpu,cpu (default ${DEFAULT-VALUE})")
-    List<String> devices;
+    @Mixin
+    DataParallelOptions parallel;
 
     @Option(names = "--ratio-k", defaultValue = "8", description = "MVAR: iterations on the scale-Markov block per round (default ${DEFAULT-VALUE})")
     int ratioK;
@@ -95,14 +106,27 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Device> replicas = new ArrayList<>();
-        for (String d : devices) {
+        List<Device> entries = parallel.parsed();
+        Optional<LaunchEnvironment> launch = LaunchEnvironment.detect(System.getenv());
+        if (launch.isEmpty() && entries.size() > 1) {
+            return launchRanks(entries);
+        }
+        Device device = launch.isPresent() ? parallel.rankDevice(launch.get()) : DeviceOption.parse(parallel.devices.get(0));
+        try (ProcessGroup group = launch.isPresent()
+                ? DataParallel.join(launch.get(), device, parallel.backend(device), parallel.timeouts())
+                : ProcessGroup.single()) {
             try {
-                replicas.add(DeviceOption.parse(d));
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "--devices: " + e.getMessage());
+                train(device, group);
+            } catch (Exception e) {
+                group.fail(e);
+                throw e;
             }
         }
+        return 0;
+    }
+
+    /** Trains as rank {@code group.rank()} on {@code device}; rank 0 writes the run folder and the model. */
+    private void train(Device device, ProcessGroup group) throws Exception {
         int batch = training.batch.value();
         Path tokenizerFile = tokenizer.file();
         ModelFiles.existing(tokens, "--tokens");
@@ -110,14 +134,14 @@ final class TrainCommand implements Callable<Integer> {
         AdamW.Config optimizer = AdamW.Config.reference().withWeightDecay(weightDecay).withMaxGradNorm(gradClip)
                 .withAccumulation(accumulation);
         TransformerTrainer.Config config = new TransformerTrainer.Config(mode, ratioK, labelSmoothing, classDropout,
-                training.seed, optimizer).withPrecision(precision.resolve(replicas.get(0)));
-        try (NDManager m = Torch.newManager(replicas.get(0));
+                training.seed, optimizer).withPrecision(precision.resolve(device));
+        try (NDManager m = Torch.newManager(device);
                 TokenCache cache = TokenCache.open(tokens);
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
                 VqVae vae = vaeFile.tokenizer();
                 Transformer master = init == null ? Transformer.random(p.transformer(), m, training.seed)
                         : ModelFile.read(init, m, ModelFile.Kind.TRANSFORMER, p).transformer(Precision.FP32);
-                TransformerTrainer trainer = new TransformerTrainer(master, replicas, vae, config)) {
+                TransformerTrainer trainer = new TransformerTrainer(master, vae, config, group, parallel.bucketBytes())) {
             if (!cache.schedule().equals(p.transformer().schedule()) || cache.vocabSize() != p.transformer().vocabSize()) {
                 throw new IllegalArgumentException(tokens + " holds patch_nums " + cache.schedule() + " over " + cache.vocabSize()
                         + " codes; the preset " + p.name() + " has " + p.transformer().schedule() + " over "
@@ -126,7 +150,11 @@ final class TrainCommand implements Callable<Integer> {
             boolean flip = !training.noFlip && cache.hasFlipped();
             TransformerJob job = new TransformerJob(trainer, cache, batch, training.seed, flip, m);
             String name = mode.name().toLowerCase(Locale.ROOT);
-            TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), training.out, name + " " + p.name(), m);
+            TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), training.out, name + " " + p.name(), m,
+                    group);
+            if (group.rank() != 0) {
+                return;
+            }
             Path model = training.out.resolve(name + ".safetensors");
             ModelFile.write(model, ModelFile.Kind.TRANSFORMER, p, mode, trainer.model().weights().tensors(),
                     Map.of("steps", Long.toString(r.step()), "tokens", tokens.getFileName().toString()));
@@ -135,6 +163,36 @@ final class TrainCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(name + ": " + model + " (" + r.step() + " steps" + how + "); curves " + r.plot());
             spec.commandLine().getOut().flush();
         }
+    }
+
+    /** Runs this same command as one rank per entry of --devices and waits for the job. */
+    private int launchRanks(List<Device> entries) throws IOException {
+        LocalLauncher.Result r = LocalLauncher.run(workerCommand(), entries.size(), parallel.backend(entries.get(0)),
+                spec.commandLine().getOut(), spec.commandLine().getErr(), parallel.timeouts().rendezvousTimeout());
+        if (!r.ok()) {
+            Path newest = new TrainingCheckpoint(training.out.resolve("checkpoints"), 1).checkpoints().stream()
+                    .findFirst().orElse(null);
+            throw new IllegalStateException(r.failure().orElse("a rank failed (exit code " + r.exitCode() + ")")
+                    + "; the job was stopped. " + (newest == null ? "No checkpoint was written yet."
+                            : "Run the same command to resume from " + newest + "."));
+        }
         return 0;
+    }
+
+    /** This JVM's command line: the same Java, JVM options, class path and arguments. */
+    private List<String> workerCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> jvm = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        cmd.addAll(jvm);
+        String home = System.getProperty(Home.PROPERTY);
+        if (home != null && jvm.stream().noneMatch(a -> a.startsWith("-D" + Home.PROPERTY + "="))) {
+            cmd.add("-D" + Home.PROPERTY + "=" + home);
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Mvar.class.getName());
+        cmd.addAll(spec.root().commandLine().getParseResult().originalArgs());
+        return cmd;
     }
 }

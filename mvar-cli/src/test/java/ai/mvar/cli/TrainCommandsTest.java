@@ -21,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The training pipeline on the command line with the tiny preset: {@code train-tokenizer} on a
- * folder of PNGs, {@code tokenize}, {@code train} in both modes (VAR on two logical replicas),
- * {@code sample} with the result, a second {@code train} that finds the run finished, and the errors.
+ * folder of PNGs, {@code tokenize}, {@code train} in both modes (VAR as two ranks under mpirun),
+ * {@code sample} with the result, a second {@code train} that finds the run finished, a job whose
+ * rank 1 is killed, and the errors.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrainCommandsTest {
@@ -126,6 +129,42 @@ class TrainCommandsTest {
 
     @Test
     @Order(3)
+    void aKilledRankStopsTheJobWithAnErrorNamingItAndWhereToResume() throws Exception {
+        Path run = dir.resolve("killed-run");
+        String[] train = args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
+                "--mode", "var", "--steps", "2000", "-o", run.toString()}, "--devices", "cpu,cpu");
+        CompletableFuture<Cli.Result> job = CompletableFuture.supplyAsync(() -> Cli.run(train));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!job.isDone() && System.nanoTime() < deadline && !Files.isRegularFile(run.resolve("checkpoints")
+                .resolve(String.format("step-%012d.safetensors", 4)))) {
+            Thread.sleep(50);
+        }
+        ProcessHandle rankOne = ProcessHandle.current().descendants().filter(p -> environment(p).contains("OMPI_COMM_WORLD_RANK=1"))
+                .findFirst().orElseThrow(() -> new AssertionError("no rank 1 running"));
+        long killed = System.nanoTime();
+        new ProcessBuilder("kill", "-9", Long.toString(rankOne.pid())).start().waitFor();
+        Cli.Result r = job.get(60, TimeUnit.SECONDS);
+        assertTrue((System.nanoTime() - killed) / 1e9 < 60);
+        assertEquals(1, r.exit(), r::err);
+        List<String> lines = r.errLines();
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.startsWith("mvar train: error: rank 1 of 2 (pid " + rankOne.pid()), last);
+        assertTrue(last.contains("without finishing: it was killed") && last.contains("the job was stopped. Run the"
+                + " same command to resume from " + run.resolve("checkpoints")), last);
+    }
+
+    /** A process's environment (Linux), empty when it cannot be read. */
+    private static String environment(ProcessHandle p) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ")),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    @Order(4)
     void trainingErrors() throws Exception {
         // A token cache of another pyramid (patch_nums 1,2,3,8): one line naming the file.
         Preset other = PresetJson.parse(TinyModel.JSON.replace("[1, 2, 4, 8]", "[1, 2, 3, 8]"), "other");
