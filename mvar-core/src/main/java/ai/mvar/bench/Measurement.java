@@ -25,7 +25,8 @@ public record Measurement(double medianMillis, long peakBytes, long warmPeakByte
         return "RESULT " + medianMillis + " " + peakBytes + " " + warmPeakBytes + " " + withWeightsBytes;
     }
 
-    static Measurement parse(String line) {
+    /** Reads a line written by {@link #toLine()}. */
+    public static Measurement parse(String line) {
         String[] p = line.trim().split("\\s+");
         return new Measurement(Double.parseDouble(p[1]), Long.parseLong(p[2]), p.length > 3 ? Long.parseLong(p[3]) : -1,
                 p.length > 4 ? Long.parseLong(p[4]) : -1);

@@ -19,15 +19,22 @@ import ai.mvar.tokenizer.ScaleSchedule;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.tokenizer.VqVaeConfig;
 import ai.mvar.train.data.TokenCache.TokenBatch;
+import ai.mvar.train.distributed.Backend;
+import ai.mvar.train.distributed.DataParallel;
+import ai.mvar.train.distributed.GradientReducer;
+import ai.mvar.train.distributed.LaunchEnvironment;
+import ai.mvar.train.distributed.ProcessGroup;
 import ai.mvar.train.transformer.ScaleSpans;
 import ai.mvar.train.transformer.TransformerTrainer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -48,6 +55,10 @@ import java.util.SplittableRandom;
  * GPU the device memory the process holds after all cycles (the caching allocator keeps its peak)
  * above what it held before the model existed. Weights, gradients, optimizer state and the largest
  * iteration's activations either way.
+ *
+ * <p>Started by a launcher (mpirun, {@link ai.mvar.train.distributed.LocalLauncher}) it runs as one
+ * rank of a data-parallel job: {@code batch} is then the whole batch, each rank trains its shard,
+ * and rank 0 reports (the ranks step together, so its time is the job's).
  *
  * <p>Usage: {@code TrainingProbe <VAR|MVAR> <depth> <width> <heads> <batch> <cycles> <ratio_k>
  * <patch_nums,...> <refine_step> <kernel> <vocab> <Cvae> [<cpu|gpuN> [<FP32|FP16>]]}.
@@ -97,11 +108,21 @@ public final class TrainingProbe {
         }
     }
 
-    public static void main(String[] args) {
-        System.out.println(measure(Task.parse(args)).toLine());
+    public static void main(String[] args) throws IOException {
+        Task task = Task.parse(args);
+        Device device = Torch.device(task.device());
+        Optional<LaunchEnvironment> launch = LaunchEnvironment.detect(System.getenv());
+        try (ProcessGroup group = launch.isPresent()
+                ? DataParallel.join(launch.get(), device, Backend.forDevice(device), DataParallel.Timeouts.standard())
+                : ProcessGroup.single()) {
+            Measurement m = measure(task, group);
+            if (group.rank() == 0) {
+                System.out.println(m.toLine());
+            }
+        }
     }
 
-    static Measurement measure(Task task) {
+    static Measurement measure(Task task, ProcessGroup group) {
         ScaleSchedule schedule = task.schedule();
         TransformerConfig config = new TransformerConfig(task.depth(), task.width(), task.heads(), task.vocab(), 1000,
                 task.latent(), schedule, task.refineStep(), task.kernel(), true, 4.0);
@@ -115,32 +136,38 @@ public final class TrainingProbe {
                     .withRatioK(task.ratioK()).withPrecision(task.precision());
             try (VqVae vae = VqVae.initialise(vaeConfig, InitParams.forBenchmark(m, device, 2));
                     Transformer model = Transformer.initialise(config, InitParams.forBenchmark(m, device, 1), Precision.FP32);
-                    TransformerTrainer trainer = new TransformerTrainer(model, vae, trainerConfig)) {
-                TokenBatch batch = randomBatch(m, config, task.batch());
+                    TransformerTrainer trainer = new TransformerTrainer(model, vae, trainerConfig, group,
+                            GradientReducer.DEFAULT_BUCKET_BYTES)) {
+                TokenBatch batch = randomBatch(m, config, trainer.shard().size(task.batch()));
                 int period = trainer.spans().period();
-                cycle(trainer, batch, period, gauge, null); // warm-up
+                cycle(trainer, batch, task.batch(), period, gauge, null); // warm-up
                 gauge.settle(); // what the warm-up freed must not hide the cycles' needs
                 gauge.resetPeak();
                 Map<ScaleSpans.Span, List<Double>> bySpan = new LinkedHashMap<>();
                 double[] ms = new double[task.cycles()];
                 for (int c = 0; c < ms.length; c++) {
-                    ms[c] = cycle(trainer, batch, period, gauge, bySpan);
+                    ms[c] = cycle(trainer, batch, task.batch(), period, gauge, bySpan);
                 }
                 long peak = gauge.peak() - baseline;
-                System.out.println("PROBE " + json(task, ms, bySpan, baseline, peak, gauge, model, m));
+                if (group.rank() == 0) {
+                    System.out.println("PROBE " + json(task, ms, bySpan, baseline, peak, gauge, model, m));
+                }
                 return new Measurement(Measurement.median(ms), peak);
             }
         }
     }
 
-    /** One cycle; its milliseconds, each iteration's added to {@code bySpan} when given. */
-    private static double cycle(TransformerTrainer trainer, TokenBatch batch, int period, Gauge gauge,
+    /**
+     * One cycle on this rank's {@code shard} of a batch of {@code batch}; its milliseconds, each
+     * iteration's added to {@code bySpan} when given.
+     */
+    private static double cycle(TransformerTrainer trainer, TokenBatch shard, int batch, int period, Gauge gauge,
             Map<ScaleSpans.Span, List<Double>> bySpan) {
         double total = 0;
         for (int i = 0; i < period; i++) {
             gauge.sync();
             long t0 = System.nanoTime();
-            TransformerTrainer.StepResult r = trainer.step(batch, 1e-4);
+            TransformerTrainer.StepResult r = trainer.step(shard, batch, 1e-4);
             gauge.sync();
             double ms = (System.nanoTime() - t0) / 1e6;
             total += ms;
