@@ -1,9 +1,8 @@
 package ai.mvar.train.distributed;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -16,12 +15,14 @@ import java.util.function.Consumer;
 final class Watchdog implements AutoCloseable {
     private final Duration timeout;
     private final Consumer<String> onTimeout;
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(r -> RendezvousServer.daemon(r, "collective watchdog"));
+    private final ScheduledThreadPoolExecutor timer =
+            new ScheduledThreadPoolExecutor(1, r -> RendezvousServer.daemon(r, "collective watchdog"));
 
     Watchdog(Duration timeout, Consumer<String> onTimeout) {
         this.timeout = timeout;
         this.onTimeout = onTimeout;
+        // two deadlines per step, nearly all cancelled: without this they would wait in the queue until they expire
+        timer.setRemoveOnCancelPolicy(true);
     }
 
     Duration timeout() {
