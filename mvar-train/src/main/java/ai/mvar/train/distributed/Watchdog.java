@@ -36,6 +36,11 @@ final class Watchdog implements AutoCloseable {
         return () -> f.cancel(false);
     }
 
+    /** Deadlines still waiting (for tests). */
+    int pending() {
+        return timer.getQueue().size();
+    }
+
     /** A running deadline. */
     interface Armed extends AutoCloseable {
         @Override
