@@ -3,6 +3,7 @@ package ai.mvar.cli;
 import ai.djl.Device;
 import ai.mvar.train.distributed.Backend;
 import ai.mvar.train.distributed.DataParallel;
+import ai.mvar.train.distributed.GradientReducer;
 import ai.mvar.train.distributed.LaunchEnvironment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,8 +60,12 @@ final class DataParallelOptions {
         if (out.stream().map(Device::isGpu).distinct().count() > 1) {
             throw new ParameterException(mixee.commandLine(), "--devices mixes CPU and GPU entries: " + devices);
         }
-        if (bucketMb < 1 || collectiveTimeout < 1) {
-            throw new ParameterException(mixee.commandLine(), "--bucket-mb and --collective-timeout must be positive");
+        if (bucketMb < 1 || bucketBytes() > GradientReducer.MAX_BUCKET_BYTES) {
+            throw new ParameterException(mixee.commandLine(), "--bucket-mb must lie in 1.."
+                    + (GradientReducer.MAX_BUCKET_BYTES >> 20) + ", got " + bucketMb);
+        }
+        if (collectiveTimeout < 1) {
+            throw new ParameterException(mixee.commandLine(), "--collective-timeout must be positive, got " + collectiveTimeout);
         }
         return out;
     }

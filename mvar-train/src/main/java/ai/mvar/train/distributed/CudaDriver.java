@@ -52,11 +52,19 @@ final class CudaDriver {
 
     static synchronized CudaDriver get() {
         if (instance == null) {
-            try {
-                instance = new CudaDriver(Native.load("cuda", Api.class));
-            } catch (UnsatisfiedLinkError e) {
+            UnsatisfiedLinkError failure = null;
+            // containers often mount only the versioned name
+            for (String name : new String[] {"cuda", "libcuda.so.1"}) {
+                try {
+                    instance = new CudaDriver(Native.load(name, Api.class));
+                    break;
+                } catch (UnsatisfiedLinkError e) {
+                    failure = e;
+                }
+            }
+            if (instance == null) {
                 throw new IllegalStateException("no NVIDIA driver: libcuda.so.1 cannot be loaded ("
-                        + e.getMessage().lines().findFirst().orElse("") + ")", e);
+                        + failure.getMessage().lines().findFirst().orElse("") + ")", failure);
             }
             instance.check(instance.api.cuInit(0), "cuInit");
         }

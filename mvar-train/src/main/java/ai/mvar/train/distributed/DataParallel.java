@@ -72,7 +72,7 @@ public final class DataParallel {
                     server == null ? null : InetSocketAddress.createUnresolved(hostName(), server.port()));
             address = server == null ? shared : address;
         }
-        String who = "pid " + ProcessHandle.current().pid() + " on " + hostName() + ", " + name(device);
+        String who = "pid " + ProcessHandle.current().pid() + " on " + hostName() + ", " + Torch.name(device);
         RendezvousClient membership;
         try {
             membership = RendezvousClient.join(address, env.rank(), env.size(), who, timeouts.rendezvousTimeout(),
@@ -138,11 +138,6 @@ public final class DataParallel {
             mpi.broadcast(buffer, ADDRESS_BYTES, 0);
             return LaunchEnvironment.address(buffer.getString(0, StandardCharsets.UTF_8.name()), "rank 0's rendezvous address");
         }
-    }
-
-    /** "cpu" or "gpu3", as --devices spells them. */
-    public static String name(Device device) {
-        return device.isGpu() ? "gpu" + device.getDeviceId() : "cpu";
     }
 
     private static String hostName() {

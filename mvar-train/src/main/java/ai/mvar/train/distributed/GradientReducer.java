@@ -34,6 +34,8 @@ import java.util.function.Function;
 public final class GradientReducer implements AutoCloseable {
     /** DDP's default {@code bucket_cap_mb}: 25 MiB. */
     public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
+    /** The largest bucket. */
+    public static final long MAX_BUCKET_BYTES = 1L << 30;
 
     private final ProcessGroup group;
     private final NDManager manager;
@@ -52,6 +54,10 @@ public final class GradientReducer implements AutoCloseable {
     public GradientReducer(ProcessGroup group, Map<String, NDArray> parameters, long bucketBytes) {
         if (parameters.isEmpty()) {
             throw new IllegalArgumentException("no parameters to reduce");
+        }
+        if (bucketBytes < 1 || bucketBytes > MAX_BUCKET_BYTES) {
+            // DJL hands out the address of tensors below 2 GiB only; MPI counts are ints
+            throw new IllegalArgumentException("a gradient bucket holds 1 byte to 1 GiB, not " + bucketBytes);
         }
         this.group = group;
         NDArray first = parameters.values().iterator().next();

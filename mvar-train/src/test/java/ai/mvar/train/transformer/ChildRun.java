@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.mvar.checkpoint.SafeTensorsReader;
 import ai.mvar.nn.Torch;
+import ai.mvar.tokenizer.VqVae;
+import ai.mvar.train.TinyModels;
+import ai.mvar.train.data.TokenCacheWriter;
 import ai.mvar.train.distributed.Backend;
 import ai.mvar.train.distributed.LocalLauncher;
 import java.io.FileWriter;
@@ -26,8 +29,8 @@ import java.util.stream.Stream;
 
 /**
  * A {@link ResumableRun} in child JVMs, started in the background: one process, or {@code ranks}
- * ranks of a job through {@link LocalLauncher} (mpirun, MPI on the CPU), each with one intra-op
- * thread. Output goes to {@code <out>.log}.
+ * ranks of a job through {@link LocalLauncher} (mpirun for MPI), each with one intra-op thread.
+ * Output goes to {@code <out>.log}.
  */
 final class ChildRun {
     /** How a run ended: the exit code and, for a job, the failure the launcher reported. */
@@ -49,12 +52,22 @@ final class ChildRun {
      */
     static ChildRun start(Path out, Path cache, int ranks, long steps, int checkpointEvery, long delayMs, String kind,
             int batch) throws IOException {
+        return start(out, cache, ranks, steps, checkpointEvery, delayMs, kind, batch, "cpu", Backend.MPI);
+    }
+
+    /** The same on {@code device} ({@code cpu}, {@code gpuN}), the ranks summing gradients with {@code backend}. */
+    static ChildRun start(Path out, Path cache, int ranks, long steps, int checkpointEvery, long delayMs, String kind,
+            int batch, String device, Backend backend) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), ResumableRun.class.getName(),
+                "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        if (System.getProperty("jna.library.path") != null) {
+            // where the GPU machine's libcudart is: DJL counts GPUs through it
+            cmd.add("-Djna.library.path=" + System.getProperty("jna.library.path"));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ResumableRun.class.getName(),
                 out.toString(), cache.toString(), Long.toString(steps), Integer.toString(checkpointEvery),
-                Long.toString(delayMs), kind, Integer.toString(batch)));
+                Long.toString(delayMs), kind, Integer.toString(batch), device, backend.name()));
         Files.createDirectories(out);
         Path log = log(out);
         if (ranks == 1) {
@@ -67,7 +80,7 @@ final class ChildRun {
         }
         CompletableFuture<End> end = CompletableFuture.supplyAsync(() -> {
             try (Writer w = new FileWriter(log.toFile(), StandardCharsets.UTF_8, true)) {
-                LocalLauncher.Result r = LocalLauncher.run(cmd, ranks, Backend.MPI, w, w, Duration.ofMinutes(2));
+                LocalLauncher.Result r = LocalLauncher.run(cmd, ranks, backend, w, w, Duration.ofMinutes(2));
                 return new End(r.exitCode(), r.failure().orElse(null));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -105,6 +118,15 @@ final class ChildRun {
 
     private static Path log(Path out) {
         return out.resolveSibling(out.getFileName() + ".log");
+    }
+
+    /** A token cache of 24 random 16 px images and their mirrors, from a random tiny tokenizer, in {@code dir}. */
+    static Path tokenCache(Path dir) throws IOException {
+        Path cache = dir.resolve("tokens.bin");
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
+            TokenCacheWriter.write(cache, TinyModels.randomImages(24, 16, 3), vae, m, 8, true, n -> {});
+        }
+        return cache;
     }
 
     /** The steps that have a checkpoint in {@code run}. */

@@ -3,14 +3,9 @@ package ai.mvar.train.transformer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import ai.mvar.model.Mode;
-import ai.mvar.nn.Torch;
-import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.MetricsLog;
 import ai.mvar.train.StepMetrics;
-import ai.mvar.train.TinyModels;
-import ai.mvar.train.data.TokenCacheWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,10 +30,7 @@ class DataParallelTrainingTest {
     @ParameterizedTest
     @EnumSource(Mode.class)
     void twoRanksMakeTheUpdatesOfOneProcessOnTheWholeBatch(Mode mode) throws Exception {
-        Path cache = dir.resolve("tokens.bin");
-        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
-            TokenCacheWriter.write(cache, TinyModels.randomImages(24, 16, 3), vae, m, 8, true, n -> {});
-        }
+        Path cache = ChildRun.tokenCache(dir);
         Path one = dir.resolve("one");
         Path two = dir.resolve("two");
         ChildRun single = ChildRun.start(one, cache, 1, STEPS, 5, 0, mode.name(), BATCH);
@@ -46,19 +38,27 @@ class DataParallelTrainingTest {
         ChildRun pair = ChildRun.start(two, cache, 2, STEPS, 5, 0, mode.name(), BATCH);
         assertEquals(0, pair.await(Duration.ofMinutes(5)).exitCode(), pair::output);
 
+        assertSameTraining(one, two, STEPS, 1e-5);
+    }
+
+    /**
+     * Runs {@code one} and {@code two} logged the same losses and hold the same checkpoint at
+     * {@code steps} (weights and optimizer moments), to {@code tolerance} relative.
+     */
+    static void assertSameTraining(Path one, Path two, int steps, double tolerance) throws Exception {
         List<StepMetrics> a = MetricsLog.read(one.resolve("metrics.jsonl"));
         List<StepMetrics> b = MetricsLog.read(two.resolve("metrics.jsonl"));
-        assertEquals(STEPS, b.size());
-        for (int i = 0; i < STEPS; i++) {
-            assertEquals(a.get(i).loss(), b.get(i).loss(), 1e-5 * Math.abs(a.get(i).loss()), "loss of step " + (i + 1));
+        assertEquals(steps, b.size());
+        for (int i = 0; i < steps; i++) {
+            assertEquals(a.get(i).loss(), b.get(i).loss(), tolerance * Math.abs(a.get(i).loss()), "loss of step " + (i + 1));
             for (int s = 0; s < a.get(i).scaleLoss().length; s++) {
                 double expected = a.get(i).scaleLoss()[s]; // NaN for a scale the step did not train
-                assertEquals(expected, b.get(i).scaleLoss()[s], Double.isNaN(expected) ? 0 : 1e-5 * expected,
+                assertEquals(expected, b.get(i).scaleLoss()[s], Double.isNaN(expected) ? 0 : tolerance * expected,
                         "scale " + s + " loss of step " + (i + 1));
             }
         }
-        Map<String, float[]> wa = ChildRun.tensors(ChildRun.checkpoint(one, STEPS));
-        Map<String, float[]> wb = ChildRun.tensors(ChildRun.checkpoint(two, STEPS));
+        Map<String, float[]> wa = ChildRun.tensors(ChildRun.checkpoint(one, steps));
+        Map<String, float[]> wb = ChildRun.tensors(ChildRun.checkpoint(two, steps));
         assertEquals(wa.keySet(), wb.keySet());
         double worst = 0;
         String where = "";
@@ -69,9 +69,9 @@ class DataParallelTrainingTest {
                 where = k;
             }
         }
-        assertTrue(worst <= 1e-5, "2 ranks differ from 1 process by " + worst + " in " + where);
-        assertEquals(ChildRun.metadata(ChildRun.checkpoint(one, STEPS)).get("data_position"),
-                ChildRun.metadata(ChildRun.checkpoint(two, STEPS)).get("data_position"));
+        assertTrue(worst <= tolerance, "2 ranks differ from 1 process by " + worst + " in " + where);
+        assertEquals(ChildRun.metadata(ChildRun.checkpoint(one, steps)).get("data_position"),
+                ChildRun.metadata(ChildRun.checkpoint(two, steps)).get("data_position"));
     }
 
     private static double relative(float[] a, float[] b) {

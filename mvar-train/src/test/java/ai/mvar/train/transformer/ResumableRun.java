@@ -38,7 +38,7 @@ import java.util.Optional;
  * {@code rank-<r>.pid} into the run folder first.
  *
  * <p>Usage: {@code ResumableRun <out dir> <token cache> <steps> <checkpoint every> <delay ms>
- * <var|mvar|mvar-fp16|tokenizer> <batch>}.
+ * <var|mvar|mvar-fp16|tokenizer> <batch> [<cpu|gpuN> <MPI|NCCL>]} (default cpu, MPI).
  */
 public final class ResumableRun {
     static final long SEED = 17;
@@ -53,13 +53,15 @@ public final class ResumableRun {
         long delayMs = Long.parseLong(args[4]);
         String kind = args[5];
         int batch = Integer.parseInt(args[6]);
+        Device device = Torch.device(args.length > 7 ? args[7] : "cpu");
+        Backend backend = args.length > 8 ? Backend.valueOf(args[8]) : Backend.MPI;
         TrainingLoop.Options options = new TrainingLoop.Options(steps, LrSchedule.of(LrSchedule.Shape.COSINE, 3e-3, 3,
                 steps), checkpointEvery, 100, 1000);
         Optional<LaunchEnvironment> launch = LaunchEnvironment.detect(System.getenv());
         try (ProcessGroup group = launch.isPresent()
-                        ? DataParallel.join(launch.get(), Device.cpu(), Backend.MPI, DataParallel.Timeouts.standard())
+                        ? DataParallel.join(launch.get(), device, backend, DataParallel.Timeouts.standard())
                         : ProcessGroup.single();
-                NDManager m = Torch.newManager();
+                NDManager m = Torch.newManager(device);
                 VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
             Files.createDirectories(out);
             Files.writeString(out.resolve("rank-" + group.rank() + ".pid"), Long.toString(ProcessHandle.current().pid()));

@@ -5,13 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.mvar.nn.Torch;
-import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.MetricsLog;
 import ai.mvar.train.StepMetrics;
-import ai.mvar.train.TinyModels;
-import ai.mvar.train.data.TokenCacheWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,10 +50,7 @@ class SigkillResumeTest {
     }
 
     private void killAndResume(String kind, int ranks) throws Exception {
-        Path cache = dir.resolve("tokens.bin");
-        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5)) {
-            TokenCacheWriter.write(cache, TinyModels.randomImages(24, 16, 3), vae, m, 8, true, n -> {});
-        }
+        Path cache = ChildRun.tokenCache(dir);
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
 
