@@ -180,6 +180,9 @@ class TrainCommandsTest {
                 "--devices", "cpu,tpu", "--steps", "2", "-o", run.toString()}))
                 .failsWithOneLine(2, "train", "unknown device 'tpu'");
         Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
+                "--devices", "cpu,cpu", "--bucket-mb", "0", "--steps", "2", "-o", run.toString()}))
+                .failsWithOneLine(2, "train", "--bucket-mb must lie in 1..1024, got 0");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
                 "--precision", "bf16", "--steps", "2", "-o", run.toString()}))
                 .failsWithOneLine(2, "train", "--precision bf16: bf16 is not available");
         Path missing = dir.resolve("no-tokenizer.safetensors");

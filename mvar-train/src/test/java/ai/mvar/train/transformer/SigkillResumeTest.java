@@ -78,6 +78,7 @@ class SigkillResumeTest {
             assertEquals(128 + 9, end.exitCode(), "run B died of SIGKILL");
         } else {
             assertTrue(seconds < 60, "the job took " + seconds + " s to stop");
+            System.out.printf(java.util.Locale.ROOT, "the job stopped %.1f s after rank 1 was killed%n", seconds);
             assertTrue(end.exitCode() != 0, runB::output);
             assertTrue(end.failure() != null && end.failure().startsWith("rank 1 of 2 (pid ")
                     && end.failure().contains("without finishing: it was killed"), () -> end + "\n" + runB.output());
