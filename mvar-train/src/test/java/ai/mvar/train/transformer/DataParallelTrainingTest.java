@@ -63,7 +63,7 @@ class DataParallelTrainingTest {
         double worst = 0;
         String where = "";
         for (String k : wa.keySet()) {
-            double d = relative(wb.get(k), wa.get(k));
+            double d = TransformerTrainerTest.relative(wb.get(k), wa.get(k));
             if (d > worst) {
                 worst = d;
                 where = k;
@@ -72,15 +72,5 @@ class DataParallelTrainingTest {
         assertTrue(worst <= tolerance, "2 ranks differ from 1 process by " + worst + " in " + where);
         assertEquals(ChildRun.metadata(ChildRun.checkpoint(one, steps)).get("data_position"),
                 ChildRun.metadata(ChildRun.checkpoint(two, steps)).get("data_position"));
-    }
-
-    private static double relative(float[] a, float[] b) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
     }
 }
