@@ -53,8 +53,8 @@ import picocli.CommandLine.Spec;
                 "  ./mvar train --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
                 "      --tokens runs/fm-train.tokens --mode mvar -o runs/fm-mvar",
                 "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...  two ranks of 8",
-                "  ./mvar train --devices gpu0,gpu1,gpu2,gpu3,gpu4,gpu5,gpu6,gpu7 --batch 768 ...",
-                "  srun --mpi=pmix ./mvar train --devices gpu ...            one rank per GPU task",
+                "  ./mvar train --devices gpu0,gpu1,gpu2,gpu3 --batch 256 ...  4 GPUs, 64 each",
+                "  srun ./mvar train --devices gpu ...     a rank per Slurm task, on gpu<LOCALID>",
                 "  ./mvar train --devices gpu0 --precision fp16 ...          mixed precision",
                 "  ./mvar train --init var_d16.safetensors --mode mvar ...   MVAR from VAR"})
 final class TrainCommand implements Callable<Integer> {
