@@ -8,6 +8,8 @@ import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Starts the ranks of a job on this machine, one process per device, as {@code mvar train
@@ -26,12 +30,13 @@ import java.util.concurrent.TimeUnit;
  * job); with {@link Backend#NCCL NCCL} they are started directly, with torchrun's variables
  * ({@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK}), so no MPI is needed on a GPU machine.
  * This process serves the job's {@link RendezvousServer} ({@link LaunchEnvironment#RENDEZVOUS_VARIABLE}):
- * when a rank dies or fails it hears at once, the other ranks are told to stop, and whatever is
- * left is ended (SIGTERM, then SIGKILL after {@link #GRACE}). The ranks share the machine's cores:
- * unless the environment sets {@code OMP_NUM_THREADS}, each gets cores / ranks intra-op threads.
+ * when a rank dies or fails it hears at once and tells the other ranks to stop; they get {@link
+ * #GRACE} to exit by themselves (each says why on stderr), then whatever is left is ended (SIGTERM,
+ * then SIGKILL after another {@link #GRACE}). The ranks share the machine's cores: unless the
+ * environment sets {@code OMP_NUM_THREADS}, each gets cores / ranks intra-op threads.
  */
 public final class LocalLauncher {
-    /** How long stopped ranks get to exit before they are killed. */
+    /** How long ranks told to stop get to exit by themselves, and then how long SIGTERM gets before SIGKILL. */
     static final Duration GRACE = Duration.ofSeconds(10);
 
     /**
@@ -73,7 +78,7 @@ public final class LocalLauncher {
             }
             List<Process> processes = backend == Backend.MPI ? List.of(mpirun(command, ranks, env))
                     : direct(command, ranks, env);
-            Thread stopOnExit = new Thread(() -> stop(processes), "stop ranks");
+            Thread stopOnExit = new Thread(() -> stop(processes, false), "stop ranks");
             Runtime.getRuntime().addShutdownHook(stopOnExit);
             try {
                 List<Thread> pumps = new ArrayList<>();
@@ -89,12 +94,20 @@ public final class LocalLauncher {
                     }
                 }));
                 CompletableFuture.anyOf(failed, badExit, CompletableFuture.allOf(exits)).join();
-                Optional<String> failure = server.failure();
-                if (failure.isEmpty()) {
-                    failure = firstBadExit(processes, backend);
+                if (badExit.isDone() && !failed.isDone()) {
+                    // A rank that dies closes its rendezvous connection as it exits, but the rendezvous may
+                    // read that after this process has seen the exit code; its message names the rank,
+                    // its pid and its last step, and tells the others to stop.
+                    awaitQuietly(failed, GRACE);
                 }
+                Optional<String> failure = server.failure();
                 if (failure.isPresent()) {
-                    stop(processes);
+                    stop(processes, true);
+                } else {
+                    failure = firstBadExit(processes, backend);
+                    if (failure.isPresent()) {
+                        stop(processes, false);
+                    }
                 }
                 for (Thread t : pumps) {
                     t.join(TimeUnit.SECONDS.toMillis(5));
@@ -104,7 +117,7 @@ public final class LocalLauncher {
                 return new Result(failure.isPresent() && code == 0 ? 1 : code, failure);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                stop(processes);
+                stop(processes, false);
                 throw new IOException("interrupted while the ranks were running", e);
             } finally {
                 try {
@@ -121,8 +134,8 @@ public final class LocalLauncher {
         List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", Integer.toString(ranks),
                 // the ranks share the cores through their thread counts; --quiet: the rendezvous explains failures
                 "--bind-to", "none", "--oversubscribe", "--quiet"));
-        if ("root".equals(System.getProperty("user.name"))) {
-            cmd.add("--allow-run-as-root"); // containers run as root; this is the user's own command
+        if (runsAsRoot()) {
+            cmd.add("--allow-run-as-root"); // containers (CI) run as root; this is the user's own command
         }
         for (String key : env.keySet()) {
             cmd.add("-x");
@@ -139,6 +152,15 @@ public final class LocalLauncher {
         }
     }
 
+    /** Whether this process runs as uid 0, which mpirun refuses unless told that it is meant. */
+    static boolean runsAsRoot() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() == 0;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return "root".equals(System.getProperty("user.name")); // no /proc: trust the name
+        }
+    }
+
     /** The ranks as separate processes with torchrun's variables. */
     private static List<Process> direct(List<String> command, int ranks, Map<String, String> env) throws IOException {
         List<Process> out = new ArrayList<>();
@@ -152,7 +174,7 @@ public final class LocalLauncher {
             try {
                 out.add(pb.start());
             } catch (IOException e) {
-                stop(out);
+                stop(out, false);
                 throw e;
             }
         }
@@ -175,23 +197,51 @@ public final class LocalLauncher {
         return code > 128 && code < 160 ? " (killed by signal " + (code - 128) + ")" : "";
     }
 
-    /** SIGTERM to every process left (mpirun passes it on), SIGKILL to what remains after the grace period. */
-    private static void stop(List<Process> processes) {
+    /**
+     * Ends the job's processes: ranks that the rendezvous {@code told} to stop first get {@link #GRACE}
+     * to exit by themselves (each says why on stderr as it goes), then SIGTERM goes to every process
+     * left (mpirun passes it on), and SIGKILL to what remains after another {@link #GRACE}.
+     */
+    private static void stop(List<Process> processes, boolean told) {
+        if (told && exitWithin(processes, GRACE)) {
+            return;
+        }
         for (Process p : processes) {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
         }
-        long deadline = System.nanoTime() + GRACE.toNanos();
-        for (Process p : processes) {
-            try {
-                if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        if (!exitWithin(processes, GRACE)) {
+            for (Process p : processes) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
             }
+        }
+    }
+
+    /** Whether every process has exited within {@code timeout}. */
+    private static boolean exitWithin(List<Process> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            for (Process p : processes) {
+                if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Waits at most {@code timeout} for {@code f}, whatever its outcome. */
+    private static void awaitQuietly(CompletableFuture<?> f, Duration timeout) {
+        try {
+            f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // the caller reads what there is
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
