@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -33,6 +34,8 @@ import ai.mvar.train.ParameterGroups;
 import ai.mvar.train.TinyModels;
 import ai.mvar.train.data.DataPosition;
 import ai.mvar.train.data.TokenCache.TokenBatch;
+import ai.mvar.train.distributed.GradientReducer;
+import ai.mvar.train.distributed.ProcessGroup;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -303,6 +306,85 @@ class TransformerTrainerTest {
             assertEquals(Math.pow(2, 40 - skipped), state.get("grad_scaler.scale").getFloat(), 0);
             assertEquals(1, state.get("grad_scaler.growth_tracker").getLong());
         }
+    }
+
+    /**
+     * The ranks of a job take the same step: an overflow on another rank (its fp16 gradients
+     * infinite, these finite) reaches this one through the gradient sum and skips the step here too,
+     * halving the scale as there; in fp32 the same sum stops this rank as it stops that one.
+     */
+    @Test
+    void anOverflowOnAnotherRankSkipsTheStepOnThisOne() {
+        GradScaler.Config modest = new GradScaler.Config(1024, 2, 0.5, 1000, Double.POSITIVE_INFINITY);
+        TransformerTrainer.Config fp16 = TransformerTrainer.Config.reference(Mode.MVAR, 1).withRatioK(1)
+                .withPrecision(Precision.FP16).withLossScaling(modest);
+        TwinRank twin = new TwinRank();
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5);
+                Transformer t = Transformer.random(CONFIG, m, 3);
+                TransformerTrainer trainer = new TransformerTrainer(t, vae, fp16, twin, GradientReducer.DEFAULT_BUCKET_BYTES)) {
+            TokenBatch shard = randomBatch(m, 4, 2); // this rank's half of a batch of 8
+            assertEquals(AdamW.Outcome.APPLIED, trainer.step(shard, 8, 1e-3).optimizer().outcome());
+            float[] before = t.weights().get("head.weight").toFloatArray();
+            twin.overflowNext = true;
+            TransformerTrainer.StepResult r = trainer.step(shard, 8, 1e-3);
+            assertEquals(AdamW.Outcome.NON_FINITE, r.optimizer().outcome(), "the peer's overflow skips this rank's step");
+            assertEquals(0, relative(t.weights().get("head.weight").toFloatArray(), before));
+            assertEquals(1, trainer.optimizer().steps());
+            assertEquals(512, trainer.lossScaler().orElseThrow().scale());
+            assertEquals(AdamW.Outcome.APPLIED, trainer.step(shard, 8, 1e-3).optimizer().outcome());
+        }
+        try (NDManager m = Torch.newManager(); VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 5);
+                Transformer t = Transformer.random(CONFIG, m, 3);
+                TransformerTrainer trainer = new TransformerTrainer(t, vae, TransformerTrainer.Config.reference(Mode.MVAR, 1),
+                        twin, GradientReducer.DEFAULT_BUCKET_BYTES)) {
+            twin.overflowNext = true;
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class,
+                    () -> trainer.step(randomBatch(m, 4, 2), 8, 1e-3));
+            assertTrue(e.getMessage().contains("gradient norm"), e.getMessage());
+        }
+    }
+
+    /**
+     * Rank 0 of a job of two whose peer computes exactly what this rank computes (the sums are twice
+     * this rank's values), except that when told it contributes an infinite gradient to the next sum.
+     */
+    private static final class TwinRank implements ProcessGroup {
+        boolean overflowNext;
+
+        @Override
+        public int rank() {
+            return 0;
+        }
+
+        @Override
+        public int size() {
+            return 2;
+        }
+
+        @Override
+        public Device bufferDevice(Device model) {
+            return model;
+        }
+
+        @Override
+        public void allReduceSum(NDArray tensor) {
+            tensor.muli(2);
+            if (overflowNext) {
+                tensor.set(new NDIndex("0"), Float.POSITIVE_INFINITY);
+                overflowNext = false;
+            }
+        }
+
+        @Override
+        public void synchronize(String what) {}
+
+        @Override
+        public double[] allReduceSum(double[] values) {
+            return Arrays.stream(values).map(v -> 2 * v).toArray();
+        }
+
+        @Override
+        public void close() {}
     }
 
     @Test
