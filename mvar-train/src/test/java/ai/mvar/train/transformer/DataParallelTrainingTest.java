@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.mvar.model.Mode;
+import ai.mvar.testing.Tolerance;
 import ai.mvar.train.MetricsLog;
 import ai.mvar.train.StepMetrics;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ class DataParallelTrainingTest {
         double worst = 0;
         String where = "";
         for (String k : wa.keySet()) {
-            double d = TransformerTrainerTest.relative(wb.get(k), wa.get(k));
+            double d = Tolerance.relativeError(wb.get(k), wa.get(k));
             if (d > worst) {
                 worst = d;
                 where = k;
