@@ -20,6 +20,8 @@ final class AdaLnHead {
     NDArray forward(NDArray x, NDArray cond) {
         NDArray ada = adaLin.forward(Functions.silu(cond)).reshape(-1, 1, 2, config.width());
         NDArray h = AdaLnBlock.modulate(x, ada.get(":, :, 0"), ada.get(":, :, 1"));
-        return head.forward(h);
+        NDArray logits = head.forward(h);
+        h.close();
+        return logits;
     }
 }

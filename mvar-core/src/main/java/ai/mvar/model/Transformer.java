@@ -195,11 +195,18 @@ public final class Transformer implements AutoCloseable {
 
     /** Blocks and head: fp32 logits {@code [B, N, V]} for embedded tokens {@code [B, N, C]}. */
     public NDArray run(NDArray x, NDArray cond, AttentionPattern pattern, KvCache cache) {
+        NDArray h = x;
         for (int i = 0; i < blocks.size(); i++) {
             int block = i;
-            x = Scope.layer(x, in -> blocks.get(block).forward(in, cond, pattern, cache, block));
+            NDArray next = Scope.layer(h, in -> blocks.get(block).forward(in, cond, pattern, cache, block));
+            // A block's input is dead once its output exists (autograd keeps its own reference);
+            // without this every block's output would live until the caller's scope ends.
+            Functions.closeIfDistinct(h, x);
+            h = next;
         }
-        return Functions.fp32(head.forward(x, cond));
+        NDArray logits = Functions.fp32(head.forward(h, cond));
+        Functions.closeIfDistinct(h, x);
+        return logits;
     }
 
     private NDArray levelAndPosition(int from, int to) {

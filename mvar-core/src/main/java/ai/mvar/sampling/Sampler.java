@@ -9,6 +9,7 @@ import ai.mvar.model.KvCache;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.nn.Functions;
+import ai.mvar.nn.ProcessMemory;
 import ai.mvar.nn.Scope;
 import ai.mvar.tokenizer.ResidualQuantizer;
 import ai.mvar.tokenizer.ScaleSchedule;
@@ -68,7 +69,7 @@ public final class Sampler {
         long b = labels.getShape().get(0);
         boolean guided = options.guided();
         TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.seed());
-        KvCache cache = options.mode() == Mode.VAR ? new KvCache(transformer.config().depth()) : null;
+        KvCache cache = options.mode() == Mode.VAR ? new KvCache(transformer.config().depth(), schedule.length()) : null;
         List<NDArray> indices = new ArrayList<>();
         try (NDScope whole = new NDScope()) {
             whole.suppressNotUsedWarning();
@@ -116,6 +117,11 @@ public final class Sampler {
                 previousX.close();
                 if (previousFHat != null) {
                     previousFHat.close();
+                }
+                if (!labels.getDevice().isGpu()) {
+                    // The next scale's arrays are larger: return this one's freed memory to the
+                    // system instead of leaving it fragmented in the C heap (about a millisecond).
+                    ProcessMemory.trimNativeHeap();
                 }
                 progress.accept(s);
             }
