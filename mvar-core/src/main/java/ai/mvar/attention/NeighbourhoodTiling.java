@@ -96,7 +96,7 @@ public record NeighbourhoodTiling(int rows, int cols) {
     }
 
     /** Bytes of the largest tile's fp32 scores. */
-    long largestScores(int side, int kernelSize, long batchHeads) {
+    public long largestScores(int side, int kernelSize, long batchHeads) {
         long keyRows = Band.all(side, kernelSize, rows).stream().mapToLong(b -> b.keys).max().orElseThrow();
         long keyCols = cols >= side ? side
                 : Band.all(side, kernelSize, cols).stream().mapToLong(b -> b.keys).max().orElseThrow();

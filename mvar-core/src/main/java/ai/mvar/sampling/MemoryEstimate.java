@@ -1,5 +1,6 @@
 package ai.mvar.sampling;
 
+import ai.mvar.attention.NeighbourhoodTiling;
 import ai.mvar.config.Preset;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -17,8 +18,10 @@ import ai.mvar.tokenizer.VqVaeConfig;
  * B2          = 2 B with classifier-free guidance (always for VAR), else B
  * weights     = (transformer + tokenizer parameters) b
  * KV cache    = VAR: 2 depth B2 L C b;   MVAR: 0
- * activations = max over scales s of  B2 N_s (6 C + 2 H) b  +  B2 heads N_s A_s b  +  2 B2 N_s V 4
- *               A_s = keys per query: VAR the L_s tokens of scales 0..s; MVAR N_s below refine_step, k^2 from it
+ * activations = max over scales s of  B2 N_s (6 C + 2 H) b  +  2 B2 heads S_s b  +  2 B2 N_s V 4
+ *               S_s = scores of one attention: VAR N_s L_s (L_s the tokens of scales 0..s);
+ *                     MVAR N_s^2 below refine_step, from it on one tile's queries x band keys
+ *                     (the tile {@link NeighbourhoodTiling} chooses); scores and their softmax live together
  * decoder     = 4 B ch ch_mult[0] S^2 4   (the decoder's full-resolution level, fp32)
  * total       = weights + KV cache + max(activations, decoder)
  * </pre>
@@ -35,9 +38,11 @@ public record MemoryEstimate(Mode mode, int batch, long weightBytes, long kvCach
             "weights     = (transformer + tokenizer parameters) * b\n" +
             "KV cache    = VAR: 2 * depth * B2 * L * C * b;  MVAR: 0\n" +
             "activations = max over scales s of\n" +
-            "              B2*N_s*(6C + 2H)*b + B2*heads*N_s*A_s*b + 2*B2*N_s*V*4\n" +
-            "              A_s = VAR: tokens of scales 0..s;\n" +
-            "                    MVAR: N_s below refine_step, k^2 from it on\n" +
+            "              B2*N_s*(6C + 2H)*b + 2*B2*heads*S_s*b + 2*B2*N_s*V*4\n" +
+            "              S_s = scores of one attention: VAR N_s * (tokens of\n" +
+            "                    scales 0..s); MVAR N_s^2 below refine_step, from it\n" +
+            "                    on one tile's queries x band keys (the tiled\n" +
+            "                    neighbourhood attention's tile, <= 64 MiB of scores)\n" +
             "decoder     = 4 * B * ch * ch_mult[0] * S^2 * 4\n" +
             "total       = weights + KV cache + max(activations, decoder)\n" +
             "(L tokens, N_s tokens of scale s, C width, H MLP width, V vocabulary,\n" +
@@ -56,10 +61,18 @@ public record MemoryEstimate(Mode mode, int batch, long weightBytes, long kvCach
         long act = 0;
         for (int scale = 0; scale < s.scales(); scale++) {
             long n = s.tokens(scale);
-            long keys = mode == Mode.VAR ? s.end(scale)
-                    : scale < t.refineStep() ? n : (long) t.kernelSize() * t.kernelSize();
+            long perMap;
+            if (mode == Mode.VAR) {
+                perMap = n * s.end(scale);
+            } else if (scale < t.refineStep()) {
+                perMap = n * n;
+            } else {
+                int side = s.side(scale);
+                perMap = NeighbourhoodTiling.choose(side, t.kernelSize(), b2 * t.heads(), t.headDim(), false)
+                        .largestScores(side, t.kernelSize(), 1) / 4;
+            }
             long layer = b2 * n * (6L * t.width() + 2L * t.hiddenWidth()) * b;
-            long scores = b2 * t.heads() * n * keys * b;
+            long scores = 2 * b2 * t.heads() * perMap * b;
             long logits = 2 * b2 * n * t.vocabSize() * 4;
             act = Math.max(act, layer + scores + logits);
         }
