@@ -16,8 +16,9 @@ import java.util.Locale;
  * {@code ratio_k} 1 (the scale-Markov block, then each neighbourhood scale alone). With a larger
  * {@code ratio_k} a cycle trains the block scales {@code ratio_k} times.
  *
- * <p>Usage: {@code TrainingBenchmark [depth] [width] [heads] [batch] [rounds] [cycles] [ratio_k]}
- * (defaults 4 256 4 4 3 3 1; the official pyramid 1..16, refine_step 8, k 7, V 4096, Cvae 32).
+ * <p>Usage: {@code TrainingBenchmark [depth] [width] [heads] [batch] [rounds] [cycles] [ratio_k]
+ * [patch_nums]} (defaults 4 256 4 4 3 3 1 and the official 256 px pyramid 1..16; refine_step 8,
+ * k 7, V 4096, Cvae 32; e.g. {@code 1,2,3,4,6,9,13,18,24,32} for 512 px).
  */
 public final class TrainingBenchmark {
     static final String PATCH_NUMS = "1,2,3,4,5,6,8,10,13,16";
@@ -26,7 +27,7 @@ public final class TrainingBenchmark {
 
     public static void main(String[] args) {
         TrainingProbe.Task task = new TrainingProbe.Task(Mode.MVAR, arg(args, 0, 4), arg(args, 1, 256), arg(args, 2, 4),
-                arg(args, 3, 4), arg(args, 5, 3), arg(args, 6, 1), PATCH_NUMS, 8, 7, 4096, 32);
+                arg(args, 3, 4), arg(args, 5, 3), arg(args, 6, 1), args.length > 7 ? args[7] : PATCH_NUMS, 8, 7, 4096, 32);
         System.out.println(run(task, arg(args, 4, 3), System.err::println));
     }
 
