@@ -78,7 +78,7 @@ class ModelGpuTest {
 
     /**
      * Inside the transformer, a neighbourhood scale's attention runs on the fused kernel in fp32 and
-     * fp16; while gradients are recorded it runs masked instead, and the logits agree.
+     * fp16; while gradients are recorded the tiled kernel runs instead, and the logits agree.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("sets")
@@ -101,11 +101,11 @@ class ModelGpuTest {
             NDArray labels = FixtureSet.require(ref, "in.label");
             NDArray xIn = FixtureSet.require(ref, "out.x_in");
             NDArray fused = mvar.logits(labels, xIn, scale, scale + 1, Mode.MVAR);
-            NDArray masked;
+            NDArray tiled;
             try (GradientCollector gc = Torch.engine().newGradientCollector()) {
-                masked = mvar.logitsUnscoped(labels, xIn, scale, scale + 1, Mode.MVAR);
+                tiled = mvar.logitsUnscoped(labels, xIn, scale, scale + 1, Mode.MVAR);
             }
-            Tolerance.assertParity(fused, masked, set + " fused vs masked kernel, scale " + scale);
+            Tolerance.assertParity(fused, tiled, set + " fused vs tiled kernel, scale " + scale);
         }
     }
 
