@@ -68,7 +68,9 @@ class LocalLauncherTest {
                 () -> LocalLauncher.run(worker(mode, dir.toString()), 2, backend, out, err, Duration.ofMinutes(2)),
                 "the job did not end after rank 1 was killed");
         Instant ended = Instant.now();
-        Instant killed = Files.getLastModifiedTime(dir.resolve("rank-1.pid")).toInstant();
+        Path pid = dir.resolve("rank-1.pid");
+        assertTrue(Files.exists(pid), () -> "rank 1 ended before it could kill itself: " + r + "\n" + out + err);
+        Instant killed = Files.getLastModifiedTime(pid).toInstant();
         double seconds = Duration.between(killed, ended).toMillis() / 1e3;
         assertFalse(r.ok());
         assertTrue(seconds < 60, "the job took " + seconds + " s to stop after rank 1 was killed");
