@@ -1,10 +1,12 @@
 package ai.mvar.train.distributed;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -44,6 +46,34 @@ class LocalLauncherTest {
                 2, Backend.MPI, one, err, Duration.ofMinutes(2));
         assertTrue(big.ok(), () -> big + "\n" + one + err);
         assertTrue(one.toString().contains("REDUCED rank 0 of 2, 1 bucket(s)"), one::toString);
+    }
+
+    /**
+     * Under the user's own mpirun (no mvar launcher, no MASTER_ADDR: the CPU cluster command of
+     * docs/distributed.md) rank 0 serves the rendezvous and sends its address to the others over MPI.
+     */
+    @Test
+    void ranksOfTheUsersOwnMpirunFindEachOther() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", "2", "--oversubscribe", "--bind-to", "none"));
+        if (LocalLauncher.runsAsRoot()) {
+            cmd.add("--allow-run-as-root");
+        }
+        cmd.addAll(worker("reduce", "40"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        List.of(LaunchEnvironment.RENDEZVOUS_VARIABLE, "MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE")
+                .forEach(pb.environment()::remove);
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        Process p = pb.start();
+        try {
+            String out = assertTimeoutPreemptively(Duration.ofMinutes(3),
+                    () -> new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8), "the job hung");
+            assertEquals(0, p.waitFor(), out);
+            assertTrue(out.contains("REDUCED rank 0 of 2, 4 bucket(s)"), out);
+            assertTrue(out.contains("REDUCED rank 1 of 2, 4 bucket(s)"), out);
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
     }
 
     @Test
