@@ -132,7 +132,7 @@ class SampleCommandTest {
      *
      * <p>The tolerance is for a re-trained model that is as good, not for a bad one: the classifier
      * is right on 0.91 of real test images, and the bundled model's samples of Coat and Shirt are
-     * classified as such only 0.80 and 0.76 of the time (docs/results.md: the classes the classifier
+     * classified as such only 0.92 and 0.85 of the time (docs/results.md: the classes the classifier
      * confuses most on real images too). A single odd image, or one such class missing its majority,
      * passes; a model that lost its class conditioning (about 1 image in 10 right) fails by far.
      */
