@@ -177,10 +177,16 @@ def tables(results, a):
         ("Java MVAR time / Java VAR time, d16 B32", ratio(time_of(d16, "java mvar"), time_of(d16, "java var")),
          "<= 0.9", lambda x: x <= 0.9),
     ]
-    lines += ["", "Goals (issue #12):", "", "| ratio | measured | goal | met |", "|---|---|---|---|"]
+    return "\n".join(lines + goals_table(12, goals)) + "\n"
+
+
+def goals_table(issue, goals):
+    """Markdown rows of (name, measured ratio or None, goal text, test or None for a row without a goal)."""
+    lines = ["", f"Goals (issue #{issue}):", "", "| ratio | measured | goal | met |", "|---|---|---|---|"]
     for name, value, goal, ok in goals:
-        lines.append(f"| {name} | {fmt(value, 3)} | {goal} | {'n/a' if value is None else ('yes' if ok(value) else 'no')} |")
-    return "\n".join(lines) + "\n"
+        met = "" if ok is None else "n/a" if value is None else ("yes" if ok(value) else "no")
+        lines.append(f"| {name} | {fmt(value, 3)} | {goal} | {met} |")
+    return lines
 
 
 def main(argv):

@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchmark import PROJECT, fmt, preset_and_depth, ratio, run  # noqa: E402
+from benchmark import PROJECT, fmt, goals_table, preset_and_depth, ratio, run  # noqa: E402
 
 
 def parse_args(argv):
@@ -108,11 +108,7 @@ def table(r, a):
          "<= 1.1", lambda x: x <= 1.1),
         ("reference MVAR / VAR training peak memory (for comparison)", ratio(mem("ref mvar"), mem("ref var")), "", None),
     ]
-    lines += ["", "Goals (issue #13):", "", "| ratio | measured | goal | met |", "|---|---|---|---|"]
-    for name, value, goal, ok in goals:
-        met = "" if ok is None else "n/a" if value is None else ("yes" if ok(value) else "no")
-        lines.append(f"| {name} | {fmt(value, 3)} | {goal} | {met} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + goals_table(13, goals)) + "\n"
 
 
 def main(argv):
