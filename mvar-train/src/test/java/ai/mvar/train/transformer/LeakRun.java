@@ -35,12 +35,18 @@ public final class LeakRun {
                 trainer.step(batch, 1e-3);
             }
             int arrays = m.getManagedArrays().size();
-            long resident = ProcessMemory.residentBytes();
+            long resident = trimmedResidentBytes();
             for (int i = 0; i < steps; i++) {
                 trainer.step(batch, 1e-3);
             }
             System.out.println("LEAK " + arrays + " " + m.getManagedArrays().size() + " " + resident + " "
-                    + ProcessMemory.residentBytes() + " " + modelBytes);
+                    + trimmedResidentBytes() + " " + modelBytes);
         }
+    }
+
+    /** Resident memory once the C heap has returned its free pages: what is freed cannot count as kept. */
+    private static long trimmedResidentBytes() {
+        ProcessMemory.trimNativeHeap();
+        return ProcessMemory.residentBytes();
     }
 }
