@@ -9,8 +9,8 @@ Before measuring it checks Debian's python3-torch and libopenblas0-pthread (inst
 apt-get when missing and running as root) and that libblas.so.3 is OpenBLAS: Debian's default
 reference BLAS is about 27x slower at GEMM and no fair peer. The reference code is checked out
 beside the project (scripts/reference_bench.py --checkout; never inside the repository's history),
-and every change made to it is listed in the output. Run timing comparisons through
-/work/tools/quiet (or on an otherwise idle machine).
+and every change made to it is listed in the output. Run timing comparisons on an otherwise idle
+machine: the two sides run one after the other, so load that comes and goes skews their ratio.
 
 Options: --preset, --depth, --batch, --cfg, --top-k, --top-p, --reps (warm runs per process),
 --threads (both sides), --checkout/--var-src/--mvar-src (passed to reference_bench.py),
