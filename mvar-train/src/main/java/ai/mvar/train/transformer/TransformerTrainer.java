@@ -331,6 +331,9 @@ public final class TransformerTrainer implements AutoCloseable {
                 NDArray logits = model.logitsUnscoped(lab, input, span.from(), span.to(), config.mode());
                 TokenLoss.Result res = TokenLoss.of(logits, targets, config.labelSmoothing(),
                         model.config().schedule(), span.from(), span.to());
+                // The backward pass needs the log-softmax (autograd keeps it), not the logits: freed
+                // here, a [B, N, V] array less at the pass's peak, the backward pass.
+                logits.close();
                 // a NaN loss is judged once the ranks have summed it, so that all of them stop
                 stats[0] = res.mean() * share;
                 for (int i = 0; i < scales; i++) {
