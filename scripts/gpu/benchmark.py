@@ -34,14 +34,20 @@ SETTINGS = {"cfg": 1.5, "top_k": 900, "top_p": 0.96}
 DEFAULT_CONFIGS = "d16:32,d24:64,d16:64,d24:32,d16:32:decode"
 
 
-def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def side_by_side_parser(description):
+    """The options every Java-beside-the-reference benchmark takes: the two sides, where results go, device and precision."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--java", required=True, help="java command with options and class path")
     p.add_argument("--python", default=sys.executable, help="the Python that runs the reference code")
     p.add_argument("--checkout", required=True, type=pathlib.Path, help="reference code folder (VAR/, MVAR/)")
     p.add_argument("--out", required=True, type=pathlib.Path)
     p.add_argument("--device", default="gpu0", help="gpu<N> or cpu")
     p.add_argument("--precision", default="fp16", choices=["fp16", "fp32"])
+    return p
+
+
+def parse_args(argv):
+    p = side_by_side_parser(__doc__.split("\n\n")[0])
     p.add_argument("--configs", default=DEFAULT_CONFIGS,
                    help="preset[@depth]:batch[:decode], comma-separated, most important first")
     p.add_argument("--reps", type=int, default=3)

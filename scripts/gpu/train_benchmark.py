@@ -22,7 +22,6 @@ used memory; the caching allocator keeps its peak) minus what it held before the
 read the same way for Java and Python (on the CPU: the peak resident set's rise); the reference's
 torch.cuda.max_memory_allocated beside it.
 """
-import argparse
 import json
 import pathlib
 import shlex
@@ -30,17 +29,11 @@ import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchmark import PROJECT, fmt, goals_table, preset_and_depth, ratio, run  # noqa: E402
+from benchmark import PROJECT, fmt, goals_table, preset_and_depth, ratio, run, side_by_side_parser  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--java", required=True, help="java command with options and class path")
-    p.add_argument("--python", default=sys.executable, help="the Python that runs the reference code")
-    p.add_argument("--checkout", required=True, type=pathlib.Path, help="reference code folder (VAR/, MVAR/)")
-    p.add_argument("--out", required=True, type=pathlib.Path)
-    p.add_argument("--device", default="gpu0", help="gpu<N> or cpu")
-    p.add_argument("--precision", default="fp16", choices=["fp16", "fp32"])
+    p = side_by_side_parser(__doc__.split("\n\n")[0])
     p.add_argument("--model", default="d16", help="preset[@depth], e.g. d16 or d16@2")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--ratio-k", type=int, default=8)
