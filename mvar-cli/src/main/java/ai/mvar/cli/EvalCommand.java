@@ -14,6 +14,8 @@ import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.data.Datasets;
+import ai.mvar.train.data.TokenCache;
+import ai.mvar.train.transformer.HeldOutLoss;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
@@ -41,6 +44,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {"  ./mvar eval",
                 "  ./mvar eval --model runs/fm-var/var.safetensors --per-class 100 --seeds 3",
+                "  ./mvar eval --held-out tokens/fm-test.bin",
                 "  ./mvar eval --tokenizer runs/fm-tokenizer/tokenizer.safetensors --no-samples"})
 final class EvalCommand implements Callable<Integer> {
     static final String BUNDLED_CLASSIFIER = Home.BUNDLED_MODEL_DIR + "/classifier.safetensors";
@@ -69,6 +73,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-samples", description = "score only real images and the tokenizer's reconstructions (no --model)")
     boolean noSamples;
 
+    @Option(names = "--held-out", paramLabel = "<tokens>",
+            description = "also the model's teacher-forced cross-entropy and token accuracy per scale on this token cache"
+                    + " (true classes, no guidance), e.g. the test split's from 'mvar tokenize --split test'")
+    Path heldOut;
+
     @Mixin
     BatchOption batch = new BatchOption(50);
 
@@ -94,6 +103,12 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Usage.positive(spec.commandLine(), "--per-class", perClass);
         Usage.positive(spec.commandLine(), "--seeds", seeds);
+        if (noSamples && heldOut != null) {
+            throw new ParameterException(spec.commandLine(), "--held-out scores a model: it cannot go with --no-samples");
+        }
+        if (heldOut != null) {
+            ModelFiles.existing(heldOut, "--held-out");
+        }
         int batchSize = batch.value();
         Path tokenizerFile = tokenizer.file();
         Path modelFile = noSamples ? null : model.file();
@@ -129,6 +144,11 @@ final class EvalCommand implements Callable<Integer> {
                     printSamples(out, runs, mo, realTest, p);
                     out.printf(Locale.ROOT, "%s: %s, cfg %s, top-k %d, top-p %s, %s on %s%n", modelFile, mo, options.cfg(),
                             options.topK(), options.topP(), compute, device.name());
+                    if (heldOut != null) {
+                        try (TokenCache cache = TokenCache.open(heldOut)) {
+                            printHeldOut(out, HeldOutLoss.of(transformer, vae, cache, mo, batchSize, m));
+                        }
+                    }
                 }
             }
             out.flush();
@@ -153,6 +173,16 @@ final class EvalCommand implements Callable<Integer> {
         double[] samplesPerClass = Scores.meanPerClass(scores);
         for (int k = 0; k < samplesPerClass.length; k++) {
             out.printf(Locale.ROOT, "  %-12s %.3f / %.3f%n", p.classNames().get(k), samplesPerClass[k], realTest.perClass()[k]);
+        }
+    }
+
+    private void printHeldOut(PrintWriter out, HeldOutLoss.Result r) {
+        out.printf(Locale.ROOT, "held-out cross-entropy on %s (%d images, teacher-forced): %.4f per token, token accuracy"
+                + " %.4f%n", heldOut, r.images(), r.mean(), r.accuracy());
+        for (int s = 0; s < r.scaleLoss().length; s++) {
+            int side = r.schedule().side(s);
+            out.printf(Locale.ROOT, "  scale %d (%dx%d)  cross-entropy %.4f  token accuracy %.4f%n", s, side, side,
+                    r.scaleLoss()[s], r.scaleAccuracy()[s]);
         }
     }
 

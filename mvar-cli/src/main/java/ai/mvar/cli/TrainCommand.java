@@ -44,6 +44,10 @@ import picocli.CommandLine.Spec;
                 + " every rank takes the same AdamW step. Rank 0 writes <out>/checkpoints/, metrics.jsonl"
                 + " (per-scale loss and accuracy), loss.png and, at the end, <out>/<mode>.safetensors. Kill it,"
                 + " or any rank, at any time: the job stops and the same command resumes.",
+                "--held-out scores a token cache of images the run does not train on (e.g. the test split's) at every"
+                + " checkpoint: teacher-forced cross-entropy and token accuracy per scale with the true classes, as the"
+                + " reference trainer's validation pass; the ranks share the images. Rank 0 writes them to"
+                + " <out>/held_out.jsonl and draws the held-out loss into loss.png.",
                 "--precision fp16 trains with fp32 master weights, fp16 products and dynamic loss scaling (as"
                 + " torch.amp's GradScaler: initial scale 2^11, halved and the step skipped on overflow, doubled"
                 + " after 1000 good steps); the model file holds the fp32 weights."},
@@ -52,6 +56,8 @@ import picocli.CommandLine.Spec;
                 "      --data fashion-mnist --flip -o runs/fm-train.tokens",
                 "  ./mvar train --tokenizer runs/fm-tokenizer/tokenizer.safetensors \\",
                 "      --tokens runs/fm-train.tokens --mode mvar -o runs/fm-mvar",
+                "  ./mvar tokenize ... --split test -o runs/fm-test.tokens",
+                "  ./mvar train ... --held-out runs/fm-test.tokens   loss on test images",
                 "  ./mvar train --mode var --devices cpu,cpu --batch 16 ...  two ranks of 8",
                 "  ./mvar train --devices gpu0,gpu1,gpu2,gpu3 --batch 256 ...  4 GPUs, 64 each",
                 "  srun ./mvar train --devices gpu ...     a rank per Slurm task, on gpu<LOCALID>",
@@ -72,6 +78,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--tokens", required = true, paramLabel = "<file>", description = "token cache written by 'mvar tokenize'")
     Path tokens;
+
+    @Option(names = "--held-out", paramLabel = "<file>",
+            description = "token cache of held-out images, scored at every checkpoint (held_out.jsonl)")
+    Path heldOut;
 
     @Option(names = "--mode", defaultValue = "MVAR", description = "MVAR or VAR (default ${DEFAULT-VALUE})")
     Mode mode;
@@ -130,6 +140,9 @@ final class TrainCommand implements Callable<Integer> {
         int batch = training.batch.value();
         Path tokenizerFile = tokenizer.file();
         ModelFiles.existing(tokens, "--tokens");
+        if (heldOut != null) {
+            ModelFiles.existing(heldOut, "--held-out");
+        }
         Preset p = ModelFiles.preset(preset, tokenizerFile);
         AdamW.Config optimizer = AdamW.Config.reference().withWeightDecay(weightDecay).withMaxGradNorm(gradClip)
                 .withAccumulation(accumulation);
@@ -137,18 +150,18 @@ final class TrainCommand implements Callable<Integer> {
                 training.seed, optimizer).withPrecision(precision.resolve(device));
         try (NDManager m = Torch.newManager(device);
                 TokenCache cache = TokenCache.open(tokens);
+                TokenCache heldOutCache = heldOut == null ? null : TokenCache.open(heldOut);
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
                 VqVae vae = vaeFile.tokenizer();
                 Transformer master = init == null ? Transformer.random(p.transformer(), m, training.seed)
                         : ModelFile.read(init, m, ModelFile.Kind.TRANSFORMER, p).transformer(Precision.FP32);
                 TransformerTrainer trainer = new TransformerTrainer(master, vae, config, group, parallel.bucketBytes())) {
-            if (!cache.schedule().equals(p.transformer().schedule()) || cache.vocabSize() != p.transformer().vocabSize()) {
-                throw new IllegalArgumentException(tokens + " holds patch_nums " + cache.schedule() + " over " + cache.vocabSize()
-                        + " codes; the preset " + p.name() + " has " + p.transformer().schedule() + " over "
-                        + p.transformer().vocabSize());
+            cache.requireTokens(p.transformer().schedule(), p.transformer().vocabSize(), "the preset " + p.name());
+            if (heldOutCache != null) {
+                heldOutCache.requireTokens(p.transformer().schedule(), p.transformer().vocabSize(), "the preset " + p.name());
             }
             boolean flip = !training.noFlip && cache.hasFlipped();
-            TransformerJob job = new TransformerJob(trainer, cache, batch, training.seed, flip, m);
+            TransformerJob job = new TransformerJob(trainer, cache, batch, training.seed, flip, heldOutCache, m);
             String name = mode.name().toLowerCase(Locale.ROOT);
             TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), training.out, name + " " + p.name(), m,
                     group);

@@ -13,7 +13,10 @@ import ai.mvar.model.Transformer;
 import ai.mvar.nn.Torch;
 import ai.mvar.testing.TestData;
 import ai.mvar.tokenizer.VqVae;
+import ai.mvar.train.data.Datasets;
 import ai.mvar.train.data.FashionMnist;
+import ai.mvar.train.data.TokenCacheWriter;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +63,16 @@ class EvalCommandTest {
     }
 
     @Test
-    void reportsEveryScoreOfSamplesBesideRealImagesAndReconstructions() {
+    void reportsEveryScoreOfSamplesBesideRealImagesAndReconstructions() throws IOException {
         TestData.assume(FashionMnist.installed(), FashionMnist.DESCRIPTION);
+        Path heldOut = dir.resolve("test.tokens");
+        try (NDManager m = Torch.newManager(); ModelFile.Loaded vae = ModelFile.read(tok, m, ModelFile.Kind.TOKENIZER, null)) {
+            TokenCacheWriter.write(heldOut, Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, 28).first(12),
+                    vae.tokenizer(), m, 5, false, n -> {});
+        }
         Cli.Result r = Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier",
-                classifier.toString(), "--per-class", "2", "--seeds", "2", "--batch", "10").ok();
+                classifier.toString(), "--per-class", "2", "--seeds", "2", "--batch", "10", "--held-out", heldOut.toString())
+                .ok();
         for (String row : List.of("real training images", "real test images (held out)", "tokenizer reconstructions of those",
                 "MVAR samples, seeds 0-19", "MVAR samples, seeds 20-39")) {
             double[] v = row(r.out(), row);
@@ -73,6 +82,14 @@ class EvalCommandTest {
         assertTrue(Pattern.compile("MVAR samples, mean ± std of 2 runs\\s+[0-9.]+ ± [0-9.]+").matcher(r.out()).find(), r.out());
         assertTrue(r.out().contains("40 samples"), r.out());
         assertTrue(r.out().contains("Ankle boot"), r.out());
+        Matcher held = Pattern.compile("held-out cross-entropy on .*test.tokens \\(12 images, teacher-forced\\): ([0-9.]+) per token")
+                .matcher(r.out());
+        assertTrue(held.find(), r.out());
+        assertTrue(Math.abs(Double.parseDouble(held.group(1)) - Math.log(64)) < 1, "random weights over 64 codes:\n" + r.out());
+        for (String scale : List.of("scale 0 (1x1)", "scale 1 (2x2)", "scale 2 (7x7)")) {
+            assertTrue(Pattern.compile(Pattern.quote(scale) + "  cross-entropy [0-9.]+  token accuracy [0-9.]+").matcher(r.out())
+                    .find(), scale + " in\n" + r.out());
+        }
 
         Cli.Result floors = Cli.run("eval", "--tokenizer", tok.toString(), "--model", dir.resolve("none").toString(),
                 "--classifier", classifier.toString(), "--per-class", "2", "--no-samples").ok();
@@ -100,5 +117,10 @@ class EvalCommandTest {
                 .failsWithOneLine(2, "eval", "--per-class must be at least 1, got 0");
         Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--top-p", "2")
                 .failsWithOneLine(2, "eval", "top-p must be in [0, 1], got 2.0");
+        Path missing = dir.resolve("missing.tokens");
+        Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--held-out", missing.toString())
+                .failsWithOneLine(1, "eval", missing.toString());
+        Cli.run("eval", "--tokenizer", tok.toString(), "--no-samples", "--held-out", model.toString())
+                .failsWithOneLine(2, "eval", "--held-out scores a model: it cannot go with --no-samples");
     }
 }

@@ -103,13 +103,23 @@ class TrainCommandsTest {
             Path run = dir.resolve(name + "-run");
             String[] train = args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens",
                     tokens.toString(), "--mode", name, "--steps", "6", "--ratio-k", "1", "-o", run.toString()},
-                    mode == Mode.VAR ? new String[] {"--devices", "cpu,cpu"} : new String[] {"--precision", "fp16"});
+                    mode == Mode.VAR ? new String[] {"--devices", "cpu,cpu", "--held-out", tokens.toString()}
+                            : new String[] {"--precision", "fp16"});
             Cli.Result r = Cli.run(train).ok();
             Path model = run.resolve(name + ".safetensors");
             assertTrue(r.out().contains(model + " (6 steps)"), r.out());
             assertRunFolder(run, 6);
             assertEquals(mode, ModelFile.info(model).mode());
             assertEquals(mode == Mode.MVAR, checkpointHolds(run, 6, "optim.grad_scaler.scale"), "MVAR ran in fp16");
+            Path heldOut = run.resolve("held_out.jsonl");
+            if (mode == Mode.VAR) {
+                List<String> lines = Files.readAllLines(heldOut);
+                List<String> steps = lines.stream().map(l -> l.substring(0, l.indexOf(',') + 1)).toList();
+                assertEquals(List.of("{\"step\":2,", "{\"step\":4,", "{\"step\":6,"), steps,
+                        "a held-out line per checkpoint: " + lines);
+            } else {
+                assertFalse(Files.exists(heldOut), "no held-out file without --held-out");
+            }
 
             Path samples = dir.resolve(name + "-samples");
             Cli.run("sample", "--tokenizer", tokenizer.toString(), "--model", model.toString(), "--per-class", "1",
@@ -176,6 +186,12 @@ class TrainCommandsTest {
         Path run = dir.resolve("bad-run");
         Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", otherTokens.toString(),
                 "--steps", "2", "-o", run.toString()})).failsWithOneLine(1, "train", otherTokens + " holds patch_nums");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
+                "--held-out", otherTokens.toString(), "--steps", "2", "-o", run.toString()}))
+                .failsWithOneLine(1, "train", otherTokens + " holds patch_nums");
+        Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
+                "--held-out", dir.resolve("none.tokens").toString(), "--steps", "2", "-o", run.toString()}))
+                .failsWithOneLine(1, "train", "none.tokens: --held-out file not found");
         Cli.run(args(new String[] {"train", "--tokenizer", tokenizer.toString(), "--tokens", tokens.toString(),
                 "--devices", "cpu,tpu", "--steps", "2", "-o", run.toString()}))
                 .failsWithOneLine(2, "train", "unknown device 'tpu'");

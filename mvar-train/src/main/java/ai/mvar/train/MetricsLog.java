@@ -40,6 +40,18 @@ public final class MetricsLog implements AutoCloseable {
         out.flush();
     }
 
+    /** Appends one line to {@code file} (created if missing) and closes it again. */
+    public static void append(Path file, StepMetrics m) throws IOException {
+        try (MetricsLog log = new MetricsLog(file)) {
+            log.log(m);
+        }
+    }
+
+    /** {@link #read}, or nothing when the file does not exist. */
+    public static List<StepMetrics> readIfPresent(Path file) throws IOException {
+        return Files.exists(file) ? read(file) : List.of();
+    }
+
     /**
      * Reads every line of a metrics file. Lines that are not a JSON object (a line cut short by a
      * crash) are skipped wherever they stand.

@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  *       weights, optimizer, schedule, generators and data position restored;
  *   <li>{@code metrics.jsonl}: one line per step (per-scale loss and accuracy); lines past the
  *       checkpoint a resumed run starts from are dropped, so the log matches the weights;
- *   <li>{@code loss.png}: the curves, redrawn every {@code plotEvery} steps and at the end;
+ *   <li>{@code held_out.jsonl}: for a job that scores held-out data ({@link Job#heldOut}), one line
+ *       per checkpoint, in the same format, after the checkpoint is saved;
+ *   <li>{@code loss.png}: the curves (the held-out loss among them), redrawn every {@code plotEvery}
+ *       steps and at the end;
  *   <li>a progress bar with rate and ETA on stderr.
  * </ul>
  *
@@ -38,6 +41,15 @@ public final class TrainingLoop {
 
         /** Continues from a snapshot. */
         void restore(TrainingState state) throws IOException;
+
+        /**
+         * The loss on data the job does not train on, after {@code step} iterations ({@code lr}: the
+         * step's learning rate, for the log), or empty for a job without held-out data. Called on
+         * every rank at every checkpoint; every rank returns the same result.
+         */
+        default Optional<StepMetrics> heldOut(long step, double lr) throws IOException {
+            return Optional.empty();
+        }
 
         /** The name of loss series {@code i} in the plot. */
         default String seriesName(int i) {
@@ -81,6 +93,7 @@ public final class TrainingLoop {
         TrainingCheckpoint checkpoints = new TrainingCheckpoint(dir.resolve("checkpoints"), options.keep());
         Path metricsFile = dir.resolve("metrics.jsonl");
         Path plot = dir.resolve("loss.png");
+        Path heldOutFile = dir.resolve("held_out.jsonl");
         long start;
         try (NDManager loaded = manager.newSubManager()) {
             Optional<TrainingState> saved = writer ? checkpoints.resume(loaded) : Optional.empty();
@@ -100,6 +113,7 @@ public final class TrainingLoop {
         }
         if (writer) {
             MetricsLog.truncateAfter(metricsFile, start);
+            MetricsLog.truncateAfter(heldOutFile, start);
         }
         ProgressBar bar = writer ? ProgressBar.stderr(title, options.steps(), start) : null;
         try (MetricsLog log = writer ? new MetricsLog(metricsFile) : null) {
@@ -112,16 +126,26 @@ public final class TrainingLoop {
                 }
                 long done = it + 1;
                 group.progress(done);
+                boolean checkpoint = done % options.checkpointEvery() == 0 || done == options.steps();
+                if (writer) {
+                    log.log(m);
+                    bar.update(done, String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr()));
+                    if (checkpoint) {
+                        last = checkpoints.save(job.snapshot());
+                    }
+                }
+                Optional<StepMetrics> heldOut = checkpoint ? job.heldOut(done, m.lr()) : Optional.empty();
                 if (!writer) {
                     continue;
                 }
-                log.log(m);
-                bar.update(done, String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr()));
-                if (done % options.checkpointEvery() == 0 || done == options.steps()) {
-                    last = checkpoints.save(job.snapshot());
+                if (heldOut.isPresent()) {
+                    MetricsLog.append(heldOutFile, heldOut.get());
+                    LOG.info(String.format(Locale.ROOT, "%s: step %d: held-out loss %.4f", title, done,
+                            heldOut.get().loss()));
                 }
                 if (done % options.plotEvery() == 0 || done == options.steps()) {
-                    LossPlot.write(MetricsLog.read(metricsFile), plot, title, job::seriesName);
+                    LossPlot.write(MetricsLog.read(metricsFile), MetricsLog.readIfPresent(heldOutFile), plot, title,
+                            job::seriesName);
                 }
             }
         } catch (IOException | RuntimeException e) {

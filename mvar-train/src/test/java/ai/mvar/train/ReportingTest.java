@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.mvar.sampling.ImageGrid;
+import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -68,15 +69,25 @@ class ReportingTest {
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(LossPlot.WIDTH, img.getWidth());
         assertEquals(LossPlot.HEIGHT, img.getHeight());
-        int black = 0;
+        assertTrue(pixels(img, 0x000000) > 300, "the total-loss curve is drawn: " + pixels(img, 0) + " black pixels");
+        int greyBefore = pixels(img, Color.GRAY.getRGB()); // anti-aliasing of the black curve
+
+        LossPlot.write(read, List.of(new StepMetrics(10, 1.0, new double[] {1, 1}, new double[] {0, 0}, 1e-4),
+                new StepMetrics(30, 0.5, new double[] {0.5, 0.5}, new double[] {0, 0}, 1e-4)), png, "tiny run", i -> "scale " + i);
+        int grey = pixels(ImageIO.read(png.toFile()), Color.GRAY.getRGB());
+        assertTrue(grey > greyBefore + 300, "the held-out line is drawn: " + grey + " grey pixels, " + greyBefore + " before");
+    }
+
+    private static int pixels(BufferedImage img, int rgb) {
+        int n = 0;
         for (int y = 0; y < img.getHeight(); y++) {
             for (int x = 0; x < img.getWidth(); x++) {
-                if ((img.getRGB(x, y) & 0xffffff) == 0) {
-                    black++;
+                if ((img.getRGB(x, y) & 0xffffff) == (rgb & 0xffffff)) {
+                    n++;
                 }
             }
         }
-        assertTrue(black > 300, "the total-loss curve is drawn: " + black + " black pixels");
+        return n;
     }
 
     /** Library code leaves the JVM's global settings (headless mode, ...) to the application. */

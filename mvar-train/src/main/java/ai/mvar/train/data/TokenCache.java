@@ -59,6 +59,17 @@ public final class TokenCache implements AutoCloseable {
         return Math.toIntExact(header.count());
     }
 
+    /**
+     * @param whose what expects these tokens, for the message ("the preset d16", "the model")
+     * @throws IllegalArgumentException naming this file unless it holds pyramids of {@code schedule} over {@code vocabSize} codes
+     */
+    public void requireTokens(ScaleSchedule schedule, int vocabSize, String whose) {
+        if (!schedule().equals(schedule) || vocabSize() != vocabSize) {
+            throw new IllegalArgumentException(file + " holds patch_nums " + schedule() + " over " + vocabSize()
+                    + " codes; " + whose + " has " + schedule + " over " + vocabSize);
+        }
+    }
+
     /** Whether each image's mirrored variant is stored too. */
     public boolean hasFlipped() {
         return header.variants() == 2;

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -22,9 +23,11 @@ import ai.mvar.train.TrainingRandom;
 import ai.mvar.train.TrainingState;
 import ai.mvar.train.data.BatchShard;
 import ai.mvar.train.data.DataPosition;
+import ai.mvar.train.data.TokenCache;
 import ai.mvar.train.data.TokenCache.TokenBatch;
 import ai.mvar.train.distributed.GradientReducer;
 import ai.mvar.train.distributed.ProcessGroup;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -359,6 +362,18 @@ public final class TransformerTrainer implements AutoCloseable {
             }
         }
         return labels;
+    }
+
+    /**
+     * The current weights' {@link HeldOutLoss} on every image of {@code cache}: each rank scores its
+     * {@link BatchShard} of the cache and the sums are added over the ranks, so every rank returns
+     * the whole cache's result. Scored with the fp32 master weights, between updates.
+     */
+    public HeldOutLoss.Result heldOutLoss(TokenCache cache, int batchSize, NDManager manager) throws IOException {
+        int images = cache.size();
+        double[] sums = HeldOutLoss.sums(master, vae, cache, config.mode(), batchSize, manager, shard.from(images),
+                shard.to(images));
+        return HeldOutLoss.fromSums(group.allReduceSum(sums), images, master.config().schedule());
     }
 
     /** Everything needed to resume: weights and optimizer, step, dropout generator. */

@@ -1,6 +1,8 @@
 package ai.mvar.train.transformer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.mvar.model.Mode;
@@ -43,13 +45,24 @@ class DataParallelTrainingTest {
     }
 
     /**
-     * Runs {@code one} and {@code two} logged the same losses and hold the same checkpoint at
-     * {@code steps} (weights and optimizer moments), to {@code tolerance} relative.
+     * Runs {@code one} and {@code two} logged the same losses (training and held-out, the ranks
+     * sharing the held-out images) and hold the same checkpoint at {@code steps} (weights and
+     * optimizer moments), to {@code tolerance} relative.
      */
     static void assertSameTraining(Path one, Path two, int steps, double tolerance) throws Exception {
         List<StepMetrics> a = MetricsLog.read(one.resolve("metrics.jsonl"));
         List<StepMetrics> b = MetricsLog.read(two.resolve("metrics.jsonl"));
         assertEquals(steps, b.size());
+        List<StepMetrics> heldA = MetricsLog.read(one.resolve("held_out.jsonl"));
+        List<StepMetrics> heldB = MetricsLog.read(two.resolve("held_out.jsonl"));
+        assertEquals(heldA.stream().map(StepMetrics::step).toList(), heldB.stream().map(StepMetrics::step).toList());
+        assertFalse(heldA.isEmpty(), "held-out scores at the checkpoints");
+        for (int i = 0; i < heldA.size(); i++) {
+            assertArrayEquals(heldA.get(i).scaleLoss(), heldB.get(i).scaleLoss(), tolerance * heldA.get(i).loss(),
+                    "held-out loss at step " + heldA.get(i).step());
+            assertArrayEquals(heldA.get(i).scaleAccuracy(), heldB.get(i).scaleAccuracy(), tolerance,
+                    "held-out accuracy at step " + heldA.get(i).step());
+        }
         for (int i = 0; i < steps; i++) {
             assertEquals(a.get(i).loss(), b.get(i).loss(), tolerance * Math.abs(a.get(i).loss()), "loss of step " + (i + 1));
             for (int s = 0; s < a.get(i).scaleLoss().length; s++) {

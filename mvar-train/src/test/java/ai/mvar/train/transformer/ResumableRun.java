@@ -34,7 +34,9 @@ import java.util.Optional;
  * LaunchEnvironment}; MPI on the CPU), in fp32 or in fp16 from a loss scale that overflows (so the
  * run skips steps and carries the scale over a resume), or the tokenizer with the adversarial loss
  * and a weight average through {@link TokenizerJob}. Every step sleeps {@code delayMs} after training (the
- * computation is unchanged), so the parent can kill it between two checkpoints. Each process writes
+ * computation is unchanged), so the parent can kill it between two checkpoints. The transformer
+ * scores its own token cache as held-out data at every checkpoint (the checks are of the held-out
+ * log's bookkeeping, not of generalisation). Each process writes
  * {@code rank-<r>.pid} into the run folder first.
  *
  * <p>Usage: {@code ResumableRun <out dir> <token cache> <steps> <checkpoint every> <delay ms>
@@ -83,7 +85,7 @@ public final class ResumableRun {
                     Transformer master = Transformer.random(TinyModels.transformer(), m, SEED);
                     TransformerTrainer trainer = new TransformerTrainer(master, vae, config, group,
                             GradientReducer.DEFAULT_BUCKET_BYTES)) {
-                run(new TransformerJob(trainer, cache, batch, SEED, true, m), options, out, delayMs, m, group);
+                run(new TransformerJob(trainer, cache, batch, SEED, true, cache, m), options, out, delayMs, m, group);
             }
         }
     }
@@ -100,6 +102,11 @@ public final class ResumableRun {
                     Thread.currentThread().interrupt();
                 }
                 return r;
+            }
+
+            @Override
+            public Optional<StepMetrics> heldOut(long step, double lr) throws IOException {
+                return job.heldOut(step, lr);
             }
 
             @Override

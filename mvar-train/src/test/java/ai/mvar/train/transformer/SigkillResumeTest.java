@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,6 +102,15 @@ class SigkillResumeTest {
             assertEquals(ma.get(i).loss(), mb.get(i).loss(), 0.0, "loss of step " + (i + 1));
             assertArrayEquals(ma.get(i).scaleLoss(), mb.get(i).scaleLoss(), 0.0, "scale losses of step " + (i + 1));
             assertEquals(ma.get(i).lr(), mb.get(i).lr(), 0.0);
+        }
+        if (!kind.equals("tokenizer")) {
+            List<StepMetrics> ha = MetricsLog.read(a.resolve("held_out.jsonl"));
+            List<StepMetrics> hb = MetricsLog.read(b.resolve("held_out.jsonl"));
+            assertEquals(LongStream.rangeClosed(1, STEPS / EVERY).map(c -> c * EVERY).boxed().toList(),
+                    hb.stream().map(StepMetrics::step).toList(), "one held-out line per checkpoint, none twice");
+            for (int i = 0; i < ha.size(); i++) {
+                assertArrayEquals(ha.get(i).scaleLoss(), hb.get(i).scaleLoss(), 0.0, "held-out at step " + ha.get(i).step());
+            }
         }
         assertCheckpointsComplete(a);
         assertCheckpointsComplete(b);
