@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
                 + " share of those real images inside the images' manifold (diversity).",
                 "Above the samples, the same scores of real training images, of held-out real test images (the floor"
                 + " of every number) and of the tokenizer's reconstructions of those test images (the best any"
-                + " transformer over this tokenizer can do).",
+                + " transformer over this tokenizer can do). With --complete-from, completions of those test images"
+                + " from a scale on, between the two.",
                 "Defaults: the bundled model and classifier."},
         footerHeading = "%nExamples:%n",
         footer = {"  ./mvar eval",
@@ -48,7 +49,7 @@ import picocli.CommandLine.Spec;
                 "  ./mvar eval --tokenizer runs/fm-tokenizer/tokenizer.safetensors --no-samples"})
 final class EvalCommand implements Callable<Integer> {
     static final String BUNDLED_CLASSIFIER = Home.BUNDLED_MODEL_DIR + "/classifier.safetensors";
-    private static final String ROW = "%-46s %11s %16s %15s %15s%n";
+    private static final String ROW = "%-52s %11s %16s %15s %15s%n";
 
     @Mixin
     PresetOption preset;
@@ -72,6 +73,11 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--no-samples", description = "score only real images and the tokenizer's reconstructions (no --model)")
     boolean noSamples;
+
+    @Option(names = "--complete-from", paramLabel = "<scale>", split = ",",
+            description = "also score completions of the held-out test images: each image's tokens of the scales before"
+                    + " <scale> kept, the finer ones sampled (which scales lose the quality); e.g. 1,2,3,4")
+    List<Integer> completeFrom = List.of();
 
     @Option(names = "--held-out", paramLabel = "<tokens>",
             description = "also the model's teacher-forced cross-entropy and token accuracy per scale on this token cache"
@@ -103,8 +109,9 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Usage.positive(spec.commandLine(), "--per-class", perClass);
         Usage.positive(spec.commandLine(), "--seeds", seeds);
-        if (noSamples && heldOut != null) {
-            throw new ParameterException(spec.commandLine(), "--held-out scores a model: it cannot go with --no-samples");
+        if (noSamples && (heldOut != null || !completeFrom.isEmpty())) {
+            throw new ParameterException(spec.commandLine(), "--held-out and --complete-from score a model: they cannot go"
+                    + " with --no-samples");
         }
         if (heldOut != null) {
             ModelFiles.existing(heldOut, "--held-out");
@@ -119,6 +126,13 @@ final class EvalCommand implements Callable<Integer> {
                     + " makes " + p.tokenizer().imageSize() + " px images of " + p.transformer().classes() + " classes");
         }
         Precision compute = precision.resolve(device.device());
+        for (int k : completeFrom) {
+            if (k < 0 || k > p.transformer().schedule().scales()) {
+                throw new ParameterException(spec.commandLine(), "--complete-from " + k + ": the pyramid of " + p.name()
+                        + " has scales 0.." + (p.transformer().schedule().scales() - 1) + " (give 0 to "
+                        + p.transformer().schedule().scales() + ")");
+            }
+        }
         Mode mo = noSamples ? null : mode.resolve(modelFile);
         SamplingOptions options = noSamples ? null : guidance.resolve(p, mo, seed); // every check before the models load
         PrintWriter out = spec.commandLine().getOut();
@@ -140,8 +154,12 @@ final class EvalCommand implements Callable<Integer> {
             if (!noSamples) {
                 try (ModelFile.Loaded loaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
                         Transformer transformer = loaded.transformer(compute)) {
-                    List<FashionMnistEvaluation.Generated> runs = eval.samples(new Sampler(transformer, vae), options, seeds);
+                    Sampler sampler = new Sampler(transformer, vae);
+                    List<FashionMnistEvaluation.Generated> runs = eval.samples(sampler, options, seeds);
                     printSamples(out, runs, mo, realTest, p);
+                    for (int k : completeFrom) {
+                        printRuns(out, mo + " completions from scale " + k, eval.completions(sampler, vae, k, options, seeds));
+                    }
                     out.printf(Locale.ROOT, "%s: %s, cfg %s, top-k %d, top-p %s, %s on %s%n", modelFile, mo, options.cfg(),
                             options.topK(), options.topP(), compute, device.name());
                     if (heldOut != null) {
@@ -159,14 +177,7 @@ final class EvalCommand implements Callable<Integer> {
     private void printSamples(PrintWriter out, List<FashionMnistEvaluation.Generated> runs, Mode mo, Scores realTest,
             Preset p) {
         int n = perClass * FashionClassifier.CLASSES;
-        String what = mo + " samples";
-        for (FashionMnistEvaluation.Generated g : runs) {
-            print(out, String.format(Locale.ROOT, "%s, seeds %d-%d", what, g.seed(), g.seed() + n - 1), List.of(g.scores()));
-        }
-        List<Scores> scores = runs.stream().map(FashionMnistEvaluation.Generated::scores).toList();
-        if (runs.size() > 1) {
-            print(out, String.format(Locale.ROOT, "%s, mean ± std of %d runs", what, runs.size()), scores);
-        }
+        List<Scores> scores = printRuns(out, mo + " samples", runs);
         double seconds = runs.stream().mapToDouble(FashionMnistEvaluation.Generated::seconds).sum();
         out.printf(Locale.ROOT, "%d samples, generation %.1f ms per image%n", n * runs.size(), 1e3 * seconds / (n * runs.size()));
         out.printf(Locale.ROOT, "class consistency per class: samples (mean of the runs) / real test images%n");
@@ -184,6 +195,19 @@ final class EvalCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  scale %d (%dx%d)  cross-entropy %.4f  token accuracy %.4f%n", s, side, side,
                     r.scaleLoss()[s], r.scaleAccuracy()[s]);
         }
+    }
+
+    /** A row per run and, for several, their mean ± std; returns the runs' scores. */
+    private List<Scores> printRuns(PrintWriter out, String what, List<FashionMnistEvaluation.Generated> runs) {
+        int n = perClass * FashionClassifier.CLASSES;
+        for (FashionMnistEvaluation.Generated g : runs) {
+            print(out, String.format(Locale.ROOT, "%s, seeds %d-%d", what, g.seed(), g.seed() + n - 1), List.of(g.scores()));
+        }
+        List<Scores> scores = runs.stream().map(FashionMnistEvaluation.Generated::scores).toList();
+        if (runs.size() > 1) {
+            print(out, String.format(Locale.ROOT, "%s, mean ± std of %d runs", what, runs.size()), scores);
+        }
+        return scores;
     }
 
     /** One row: a single run's scores, or mean ± standard deviation over several. */

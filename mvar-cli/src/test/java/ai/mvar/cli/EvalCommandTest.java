@@ -1,5 +1,6 @@
 package ai.mvar.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,8 +72,8 @@ class EvalCommandTest {
                     vae.tokenizer(), m, 5, false, n -> {});
         }
         Cli.Result r = Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier",
-                classifier.toString(), "--per-class", "2", "--seeds", "2", "--batch", "10", "--held-out", heldOut.toString())
-                .ok();
+                classifier.toString(), "--per-class", "2", "--seeds", "2", "--batch", "10", "--held-out", heldOut.toString(),
+                "--complete-from", "0,3").ok();
         for (String row : List.of("real training images", "real test images (held out)", "tokenizer reconstructions of those",
                 "MVAR samples, seeds 0-19", "MVAR samples, seeds 20-39")) {
             double[] v = row(r.out(), row);
@@ -82,6 +83,15 @@ class EvalCommandTest {
         assertTrue(Pattern.compile("MVAR samples, mean ± std of 2 runs\\s+[0-9.]+ ± [0-9.]+").matcher(r.out()).find(), r.out());
         assertTrue(r.out().contains("40 samples"), r.out());
         assertTrue(r.out().contains("Ankle boot"), r.out());
+        // Completing from scale 3 of a 3-scale pyramid keeps every token: the reconstructions again.
+        double[] reconstructions = row(r.out(), "tokenizer reconstructions of those");
+        for (String run : List.of("MVAR completions from scale 3, seeds 0-19", "MVAR completions from scale 3, seeds 20-39")) {
+            double[] v = row(r.out(), run);
+            for (int i = 0; i < 4; i++) {
+                assertEquals(reconstructions[i], v[i], i == 1 ? 0.02 : 0.002, run + " column " + i + " in\n" + r.out());
+            }
+        }
+        row(r.out(), "MVAR completions from scale 0, seeds 0-19");
         Matcher held = Pattern.compile("held-out cross-entropy on .*test.tokens \\(12 images, teacher-forced\\): ([0-9.]+) per token")
                 .matcher(r.out());
         assertTrue(held.find(), r.out());
@@ -117,10 +127,13 @@ class EvalCommandTest {
                 .failsWithOneLine(2, "eval", "--per-class must be at least 1, got 0");
         Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--top-p", "2")
                 .failsWithOneLine(2, "eval", "top-p must be in [0, 1], got 2.0");
+        Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--complete-from", "4")
+                .failsWithOneLine(2, "eval", "--complete-from 4: the pyramid of tiny28 has scales 0..2 (give 0 to 3)");
         Path missing = dir.resolve("missing.tokens");
         Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--held-out", missing.toString())
                 .failsWithOneLine(1, "eval", missing.toString());
         Cli.run("eval", "--tokenizer", tok.toString(), "--no-samples", "--held-out", model.toString())
-                .failsWithOneLine(2, "eval", "--held-out scores a model: it cannot go with --no-samples");
+                .failsWithOneLine(2, "eval", "--held-out and --complete-from score a model: they cannot go"
+                        + " with --no-samples");
     }
 }

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.mvar.model.KvCache;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
@@ -51,7 +53,19 @@ public final class Sampler {
      * @param progress called after each scale with its index
      */
     public Samples sample(NDArray labels, SamplingOptions options, IntConsumer progress) {
-        TokenPyramid tokens = generate(labels, options, progress);
+        return complete(labels, List.of(), options, progress);
+    }
+
+    /**
+     * Completes given coarse scales: the tokens of scales {@code [0, coarse.size())} are {@code
+     * coarse} (e.g. a real image's, from {@link VqVae#encode}), the finer ones are sampled as
+     * {@link #sample} samples them. With every scale given, the result is the tokenizer's
+     * reconstruction; with none, a sample. Images in [0, 1] belong to the labels' manager.
+     *
+     * @param coarse {@code [B, p_s^2]} int64 token indices of the first scales, in order (not consumed)
+     */
+    public Samples complete(NDArray labels, List<NDArray> coarse, SamplingOptions options, IntConsumer progress) {
+        TokenPyramid tokens = generate(labels, coarse, options, progress);
         NDArray images = Scope.keep(labels.getManager(), () -> vae.decode(tokens.fHat()).add(1).mul(0.5));
         return new Samples(tokens, images);
     }
@@ -62,11 +76,26 @@ public final class Sampler {
      * @param progress called after each scale with its index
      */
     public TokenPyramid generate(NDArray labels, SamplingOptions options, IntConsumer progress) {
+        return generate(labels, List.of(), options, progress);
+    }
+
+    /** {@link #generate} from given coarse scales, as {@link #complete}. */
+    public TokenPyramid generate(NDArray labels, List<NDArray> coarse, SamplingOptions options, IntConsumer progress) {
         NDManager out = labels.getManager();
         ScaleSchedule schedule = transformer.config().schedule();
         ResidualQuantizer quantizer = vae.quantizer();
         int scales = schedule.scales();
         long b = labels.getShape().get(0);
+        if (coarse.size() > scales) {
+            throw new IllegalArgumentException(coarse.size() + " coarse scales given; the pyramid has " + scales);
+        }
+        for (int s = 0; s < coarse.size(); s++) {
+            Shape expected = new Shape(b, schedule.tokens(s));
+            if (!coarse.get(s).getShape().equals(expected)) {
+                throw new IllegalArgumentException("coarse scale " + s + " has shape " + coarse.get(s).getShape()
+                        + ", expected " + expected + " (batch x tokens of the scale)");
+            }
+        }
         boolean guided = options.guided();
         TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.seed());
         KvCache cache = options.mode() == Mode.VAR ? new KvCache(transformer.config().depth(), schedule.length()) : null;
@@ -100,7 +129,10 @@ public final class Sampler {
                         logits = Functions.addConsuming(conditional, unconditional);
                         unconditional.close();
                     }
-                    NDArray idx = tokens.sample(logits);
+                    // A given scale still runs the model: VAR's KV cache needs its keys and values.
+                    NDArray idx = s < coarse.size()
+                            ? coarse.get(s).toDevice(logits.getDevice(), true).toType(DataType.INT64, false)
+                            : tokens.sample(logits);
                     NDArray h = quantizer.residual(idx, s);
                     fHat = fHat == null ? h : fHat.add(h);
                     indices.add(idx);

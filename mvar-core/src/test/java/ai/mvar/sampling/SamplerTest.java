@@ -69,6 +69,35 @@ class SamplerTest {
         }
     }
 
+    /**
+     * Completing a pyramid: given every scale it decodes exactly those tokens (another seed changes
+     * nothing); given the coarse scales it keeps them and samples the rest; a wrong shape is named.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void completionKeepsTheGivenCoarseScalesAndSamplesTheRest(Mode mode) {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray labels = m.create(new long[] {0, 3, 4});
+            Sampler sampler = new Sampler(model, vae);
+            Samples a = sampler.sample(labels, new SamplingOptions(mode, 2.0, 0, 0, 5));
+            Samples whole = sampler.complete(labels, a.indices(), new SamplingOptions(mode, 2.0, 0, 0, 99), s -> {});
+            assertArrayEquals(a.images().toFloatArray(), whole.images().toFloatArray());
+            List<NDArray> coarse = a.indices().subList(0, 2);
+            Samples c = sampler.complete(labels, coarse, new SamplingOptions(mode, 2.0, 0, 0, 99), s -> {});
+            Samples d = sampler.complete(labels, coarse, new SamplingOptions(mode, 2.0, 0, 0, 98), s -> {});
+            for (int s = 0; s < 2; s++) {
+                assertArrayEquals(a.indices().get(s).toLongArray(), c.indices().get(s).toLongArray(), "scale " + s);
+            }
+            assertFalse(Arrays.equals(c.indices().get(3).toLongArray(), d.indices().get(3).toLongArray()),
+                    "the finer scales are sampled");
+            assertEquals(new Shape(3, 3, 8, 8), c.images().getShape());
+            assertArrayEquals(a.indices().get(0).toLongArray(), coarse.get(0).toLongArray(), "the given tokens are not consumed");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sampler.complete(labels,
+                    List.of(a.indices().get(1)), SamplingOptions.suggested(mode, 1), s -> {}));
+            assertTrue(e.getMessage().contains("coarse scale 0 has shape (3, 4), expected (3, 1)"), e.getMessage());
+        }
+    }
+
     @Test
     void topKOneIsTheArgmaxAndTopKLimitsTheChoices() {
         try (NDManager m = manager.newSubManager()) {

@@ -28,7 +28,8 @@ import java.util.function.UnaryOperator;
  *       goals);
  *   <li>the tokenizer's reconstructions of those held-out test images: the best a generator that
  *       speaks this tokenizer's tokens can do;
- *   <li>samples, {@code perClass} of each class, over as many seed ranges as asked.
+ *   <li>samples, {@code perClass} of each class, over as many seed ranges as asked;
+ *   <li>optionally, completions of the held-out test images from a given scale on.
  * </ul>
  */
 public final class FashionMnistEvaluation {
@@ -98,26 +99,51 @@ public final class FashionMnistEvaluation {
      */
     public List<Generated> samples(Sampler sampler, SamplingOptions options, int runs) {
         int n = perClass * FashionClassifier.CLASSES;
-        long[] labels = new long[n];
-        for (int i = 0; i < n; i++) {
-            labels[i] = i / perClass;
-        }
+        return generated("samples", n, options, runs, (start, end, o, m) -> {
+            long[] lab = new long[end - start];
+            for (int i = start; i < end; i++) {
+                lab[i - start] = i / perClass;
+            }
+            NDArray labels = Tensors.of(m, lab);
+            return new ImageArrays.Batch(sampler.sample(labels, o).images(), labels);
+        });
+    }
+
+    /**
+     * Completions of the held-out test images (the set {@link #realTest} scores): each image's tokens
+     * of scales {@code [0, keep)} kept, the finer scales sampled with its class ({@link
+     * Sampler#complete}), seeds as in {@link #samples}. Between the reconstructions ({@code keep} =
+     * every scale) and samples ({@code keep} = 0), the scores show which scales lose the quality.
+     */
+    public List<Generated> completions(Sampler sampler, VqVae vae, int keep, SamplingOptions options, int runs) {
+        return generated("completions from scale " + keep, heldOut.length, options, runs, (start, end, o, m) -> {
+            ImageArrays.Batch real = ImageArrays.of(test, Arrays.copyOfRange(heldOut, start, end), m);
+            List<NDArray> coarse = vae.encode(real.images()).subList(0, keep);
+            return new ImageArrays.Batch(sampler.complete(real.labels(), coarse, o, s -> {}).images(), real.labels());
+        });
+    }
+
+    /** Images {@code [start, end)} of a run, in [0, 1], made with options {@code o} in {@code m}. */
+    private interface Maker {
+        ImageArrays.Batch make(int start, int end, SamplingOptions o, NDManager m);
+    }
+
+    private List<Generated> generated(String what, int n, SamplingOptions options, int runs, Maker maker) {
         List<Generated> out = new ArrayList<>();
         for (int run = 0; run < runs; run++) {
             long seed = options.seed() + (long) run * n;
             ClassifiedImages classified = new ClassifiedImages(classifier);
             double seconds = 0;
-            ProgressBar bar = ProgressBar.stderr("samples, seed " + seed, n, 0);
+            ProgressBar bar = ProgressBar.stderr(what + ", seed " + seed, n, 0);
             for (int start = 0; start < n; start += batch) {
                 int end = Math.min(n, start + batch);
-                long[] lab = Arrays.copyOfRange(labels, start, end);
                 try (NDManager m = manager.newSubManager()) {
                     SamplingOptions o = new SamplingOptions(options.mode(), options.cfg(), options.topK(), options.topP(),
                             seed + start);
                     long t0 = System.nanoTime();
-                    NDArray images = sampler.sample(Tensors.of(m, lab), o).images(); // [0, 1]
+                    ImageArrays.Batch made = maker.make(start, end, o, m);
                     seconds += (System.nanoTime() - t0) / 1e9;
-                    classified.add(images.mul(2).sub(1), lab);
+                    classified.add(made.images().mul(2).sub(1), made.labels().toLongArray());
                 }
                 bar.update(end, "");
             }
