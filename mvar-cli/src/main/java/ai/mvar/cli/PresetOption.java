@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
  */
 public final class PresetOption {
     @Option(names = "--preset", paramLabel = "<name|file>",
-            description = "Preset: a name in configs/ (d16 .. d30, d16-512 .. d30-512, d16-1024, fashion-mnist) or a preset JSON file."
+            description = "Preset: a name in configs/ (d16 .. d30, d16-512 .. d30-512, d16-1024, fashion-mnist, fashion-mnist-d4) or a preset JSON file."
                     + " Where model files are read, the default is the preset stored in them.")
     String value;
 
