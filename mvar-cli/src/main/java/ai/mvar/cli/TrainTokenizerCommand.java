@@ -11,6 +11,7 @@ import ai.mvar.train.data.ImageDataset;
 import ai.mvar.train.tokenizer.TokenizerJob;
 import ai.mvar.train.tokenizer.TokenizerTrainer;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,7 +29,9 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {"  ./mvar train-tokenizer --preset fashion-mnist --out runs/fm-tokenizer",
                 "  ./mvar train-tokenizer --preset my.json --data /data/imagenet \\",
-                "      --steps 100000 --batch 64 --out runs/tok"})
+                "      --steps 100000 --batch 64 --out runs/tok",
+                "  ./mvar train-tokenizer --preset fashion-mnist --init runs/tok/tokenizer.safetensors --decoder-only \\",
+                "      --steps 3000 --out runs/tok-decoder        decoder fine-tuning: the tokens stay"})
 final class TrainTokenizerCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;
@@ -65,30 +68,49 @@ final class TrainTokenizerCommand implements Callable<Integer> {
                     + " (tokenizer-no-ema.safetensors keeps the live weights); 0 for none (default ${DEFAULT-VALUE})")
     double ema;
 
+    @Option(names = "--init", paramLabel = "<file>",
+            description = "start from these tokenizer weights instead of a random initialisation")
+    Path init;
+
+    @Option(names = "--decoder-only",
+            description = "fine-tune only post_quant_conv and the decoder of --init: the encoder, codebook and"
+                    + " quantizer stay, so the tokens of every image (token caches, transformers trained on them)"
+                    + " stay valid; no VQ loss, no re-seeding")
+    boolean decoderOnly;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         int batch = training.batch.value();
-        Preset p = preset.require();
+        if (decoderOnly && init == null) {
+            throw new ParameterException(spec.commandLine(), "--decoder-only fine-tunes a trained tokenizer: give it with --init");
+        }
+        Preset p = init == null ? preset.require() : ModelFiles.preset(preset, ModelFiles.existing(init, "--init"));
         ImageDataset dataset = Datasets.open(data, Datasets.Split.TRAIN, p.tokenizer().imageSize());
         TokenizerTrainer.Config config;
         try {
             config = TokenizerTrainer.Config.defaults(training.seed).withReseedEvery(reseedEvery)
                     .withReconstruction(reconstruction)
-                    .withAdversarial(new TokenizerTrainer.Adversarial(ganWeight, ganStart, ganWidth)).withEma(ema);
+                    .withAdversarial(new TokenizerTrainer.Adversarial(ganWeight, ganStart, ganWidth)).withEma(ema)
+                    .withDecoderOnly(decoderOnly);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Path out = training.out;
         try (NDManager m = Torch.newManager();
-                VqVae vae = VqVae.random(p.tokenizer(), m, training.seed);
+                VqVae vae = init == null ? VqVae.random(p.tokenizer(), m, training.seed)
+                        : ModelFile.read(init, m, ModelFile.Kind.TOKENIZER, p).tokenizer();
                 TokenizerTrainer trainer = new TokenizerTrainer(vae, config)) {
             TokenizerJob job = new TokenizerJob(trainer, dataset, batch, training.seed, !training.noFlip, m);
             TrainingLoop.Result r = TrainingLoop.run(job, training.loopOptions(), out, "tokenizer " + p.name(), m);
             Path model = out.resolve("tokenizer.safetensors");
-            Map<String, String> meta = Map.of("steps", Long.toString(r.step()), "data", data);
+            Map<String, String> meta = new LinkedHashMap<>(Map.of("steps", Long.toString(r.step()), "data", data));
+            if (init != null) {
+                meta.put("init", init.getFileName().toString());
+                meta.put("decoder_only", Boolean.toString(decoderOnly));
+            }
             ModelFile.write(model, ModelFile.Kind.TOKENIZER, p, null, trainer.modelWeights(), meta);
             if (ema > 0) {
                 ModelFile.write(out.resolve("tokenizer-no-ema.safetensors"), ModelFile.Kind.TOKENIZER, p, null,

@@ -1,5 +1,6 @@
 package ai.mvar.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -93,6 +94,17 @@ class TrainCommandsTest {
         Cli.run("tokenize", "--tokenizer", tokenizer.toString(), "--data", images.toString(), "--flip", "--out",
                 tokens.toString()).ok();
         assertTrue(Files.size(tokens) > 0);
+
+        Path decoderRun = dir.resolve("decoder-run");
+        Cli.run(args(new String[] {"train-tokenizer", "--init", tokenizer.toString(), "--decoder-only", "--data",
+                images.toString(), "--steps", "2", "--ema", "0.9", "-o", decoderRun.toString()})).ok();
+        Path fineTuned = decoderRun.resolve("tokenizer.safetensors");
+        assertEquals("true", ModelFile.info(fineTuned).extra().get("decoder_only"));
+        Path retokenized = dir.resolve("tokens-fine-tuned.bin");
+        Cli.run("tokenize", "--tokenizer", fineTuned.toString(), "--data", images.toString(), "--flip", "--out",
+                retokenized.toString()).ok();
+        assertArrayEquals(Files.readAllBytes(tokens), Files.readAllBytes(retokenized),
+                "a fine-tuned decoder leaves every token, and so the token cache, as it was");
     }
 
     @Test
@@ -211,6 +223,10 @@ class TrainCommandsTest {
                 run.toString()).failsWithOneLine(2, "train-tokenizer", "EMA decay must lie in [0, 1), got 1.0");
         Cli.run("train-tokenizer", "--preset", preset.toString(), "--data", images.toString(), "--gan-weight", "-1", "-o",
                 run.toString()).failsWithOneLine(2, "train-tokenizer", "invalid adversarial settings");
+        Cli.run("train-tokenizer", "--preset", preset.toString(), "--data", images.toString(), "--decoder-only", "-o",
+                run.toString()).failsWithOneLine(2, "train-tokenizer", "--decoder-only fine-tunes a trained tokenizer: give it with --init");
+        Cli.run("train-tokenizer", "--init", missing.toString(), "--data", images.toString(), "-o", run.toString())
+                .failsWithOneLine(1, "train-tokenizer", missing + ": --init file not found");
         assertFalse(Files.exists(run.resolve("metrics.jsonl")));
     }
 

@@ -10,7 +10,9 @@ import ai.mvar.nn.Params;
 import ai.mvar.nn.Scope;
 import ai.mvar.nn.StateDict;
 import ai.mvar.nn.StateDictParams;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The multi-scale VQ tokenizer: images to token pyramids and back. Parameter names are those of
@@ -80,6 +82,21 @@ public final class VqVae implements AutoCloseable {
 
     public StateDict weights() {
         return weights;
+    }
+
+    /**
+     * The weights between f_hat and the image ({@code post_quant_conv.*}, {@code decoder.*}): those a
+     * decoder fine-tuning changes. The encoder, the codebook and the quantizer's phi convolutions
+     * stay, so the tokens of every image, and the transformer's teacher-forcing inputs, stay too.
+     */
+    public Map<String, NDArray> decoderWeights() {
+        Map<String, NDArray> decoding = new LinkedHashMap<>();
+        weights.tensors().forEach((name, w) -> {
+            if (name.startsWith("decoder.") || name.startsWith("post_quant_conv.")) {
+                decoding.put(name, w);
+            }
+        });
+        return decoding;
     }
 
     /** Token indices per scale, {@code [B, p_s^2]} int64, for images {@code [B,3,H,W]} in [-1,1]. */

@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * AdamW over every tokenizer weight; codebook usage tracked per scale; codes no scale used for
  * {@code reseedEvery} steps re-seeded from recent encoder outputs; optionally an exponential moving
  * average of the tokenizer's weights ({@link WeightEma}), which is then the trained model.
+ *
+ * <p>With {@link Config#decoderOnly} it fine-tunes the decoder of a trained tokenizer: only
+ * {@link VqVae#decoderWeights} learn, from the reconstruction (and adversarial) loss of the frozen
+ * encoder's f_hat, and nothing is re-seeded, so every token, every token cache and every transformer
+ * trained on them stay valid while the images decoded from them change.
  */
 public final class TokenizerTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TokenizerTrainer.class);
@@ -93,9 +98,10 @@ public final class TokenizerTrainer implements AutoCloseable {
      * @param optimizer AdamW settings of the tokenizer
      * @param adversarial the GAN loss, or {@link Adversarial#OFF}
      * @param emaDecay decay of the weight average that becomes the model; 0 for none
+     * @param decoderOnly train only the decoder: the encoder, codebook and quantizer stay as they are
      */
     public record Config(Reconstruction reconstruction, float beta, int reseedEvery, long seed, AdamW.Config optimizer,
-            Adversarial adversarial, double emaDecay) {
+            Adversarial adversarial, double emaDecay, boolean decoderOnly) {
         public Config {
             if (!(emaDecay >= 0 && emaDecay < 1)) {
                 throw new IllegalArgumentException("EMA decay must lie in [0, 1), got " + emaDecay);
@@ -104,23 +110,27 @@ public final class TokenizerTrainer implements AutoCloseable {
 
         public static Config defaults(long seed) {
             return new Config(Reconstruction.L2, 0.25f, 200, seed,
-                    AdamW.Config.reference().withWeightDecay(0).withMaxGradNorm(10), Adversarial.OFF, 0);
+                    AdamW.Config.reference().withWeightDecay(0).withMaxGradNorm(10), Adversarial.OFF, 0, false);
         }
 
         public Config withReseedEvery(int steps) {
-            return new Config(reconstruction, beta, steps, seed, optimizer, adversarial, emaDecay);
+            return new Config(reconstruction, beta, steps, seed, optimizer, adversarial, emaDecay, decoderOnly);
         }
 
         public Config withReconstruction(Reconstruction loss) {
-            return new Config(loss, beta, reseedEvery, seed, optimizer, adversarial, emaDecay);
+            return new Config(loss, beta, reseedEvery, seed, optimizer, adversarial, emaDecay, decoderOnly);
         }
 
         public Config withAdversarial(Adversarial gan) {
-            return new Config(reconstruction, beta, reseedEvery, seed, optimizer, gan, emaDecay);
+            return new Config(reconstruction, beta, reseedEvery, seed, optimizer, gan, emaDecay, decoderOnly);
         }
 
         public Config withEma(double decay) {
-            return new Config(reconstruction, beta, reseedEvery, seed, optimizer, adversarial, decay);
+            return new Config(reconstruction, beta, reseedEvery, seed, optimizer, adversarial, decay, decoderOnly);
+        }
+
+        public Config withDecoderOnly(boolean only) {
+            return new Config(reconstruction, beta, reseedEvery, seed, optimizer, adversarial, emaDecay, only);
         }
     }
 
@@ -152,7 +162,8 @@ public final class TokenizerTrainer implements AutoCloseable {
         this.config = config;
         int channels = vae.config().latentChannels();
         this.ste = new StraightThroughQuantizer(vae.quantizer(), vae.config().schedule(), channels, config.beta());
-        this.optimizer = new AdamW(vae.weights().tensors(), config.optimizer());
+        Map<String, NDArray> trained = config.decoderOnly() ? vae.decoderWeights() : vae.weights().tensors();
+        this.optimizer = new AdamW(trained, config.optimizer());
         this.usage = new CodebookUsage(vae.config().schedule().scales(), vae.config().vocabSize());
         this.recent = new RecentVectors(POOL, channels);
         this.random = new TrainingRandom(config.seed());
@@ -164,7 +175,7 @@ public final class TokenizerTrainer implements AutoCloseable {
             this.discriminator = null;
             this.discriminatorOptimizer = null;
         }
-        this.ema = config.emaDecay() > 0 ? new WeightEma(vae.weights().tensors(), config.emaDecay()) : null;
+        this.ema = config.emaDecay() > 0 ? new WeightEma(trained, config.emaDecay()) : null;
     }
 
     public long step() {
@@ -184,9 +195,17 @@ public final class TokenizerTrainer implements AutoCloseable {
         return discriminator;
     }
 
-    /** The weights of the trained model: the moving average when there is one, else the live weights. */
+    /**
+     * The weights of the trained model, every tokenizer weight: the moving average of the trained
+     * ones when there is one, else the live weights.
+     */
     public Map<String, NDArray> modelWeights() {
-        return ema != null ? ema.weights() : vae.weights().tensors();
+        if (ema == null) {
+            return vae.weights().tensors();
+        }
+        Map<String, NDArray> model = new LinkedHashMap<>(vae.weights().tensors());
+        model.putAll(ema.weights());
+        return model;
     }
 
     /**
@@ -198,14 +217,18 @@ public final class TokenizerTrainer implements AutoCloseable {
     public StepResult step(NDArray images, double lr) {
         boolean adversarial = discriminator != null && step >= config.adversarial().start();
         double[] v = new double[6]; // total, reconstruction, vq, generator, discriminator, adaptive weight
+        boolean decoderOnly = config.decoderOnly();
         Scope.run(() -> {
-            StraightThroughQuantizer.Result r;
+            // a frozen encoder runs outside the collector: no graph is kept for weights that do not learn
+            StraightThroughQuantizer.Result r = decoderOnly ? ste.forward(vae.features(images)) : null;
             try (GradientCollector gc = Torch.engine().newGradientCollector()) {
-                r = ste.forward(vae.features(images));
-                NDArray features = vae.decoderFeatures(r.fHat());
+                if (!decoderOnly) {
+                    r = ste.forward(vae.features(images));
+                }
+                NDArray features = vae.decoderFeatures(decoderOnly ? r.fHat().stopGradient() : r.fHat());
                 NDArray reconstructed = vae.decoderOutput(features);
                 NDArray rec = reconstructionLoss(reconstructed, images);
-                NDArray loss = rec.add(r.vqLoss());
+                NDArray loss = decoderOnly ? rec : rec.add(r.vqLoss());
                 v[1] = rec.getFloat();
                 v[2] = r.vqLoss().getFloat();
                 if (adversarial) {
@@ -241,7 +264,7 @@ public final class TokenizerTrainer implements AutoCloseable {
         double[] used = usage.usage();
         int reseeded = 0;
         if (config.reseedEvery() > 0 && step % config.reseedEvery() == 0) {
-            reseeded = reseedDeadCodes();
+            reseeded = decoderOnly ? 0 : reseedDeadCodes();
             usage.reset();
             if (adversarial) {
                 LOG.info("step {}: adaptive weight {}, generator loss {}, discriminator loss {}", step, v[5], v[3], v[4]);

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +63,52 @@ class TokenizerTrainerTest {
                 trainer.step(b.images(), 2e-3);
             }
             assertEquals(managed, m.getManagedArrays().size(), "a step leaves no arrays behind");
+        }
+    }
+
+    @Test
+    void aDecoderFineTuningLearnsWhileEveryTokenStays(@TempDir Path dir) throws IOException {
+        TokenizerTrainer.Config config = TokenizerTrainer.Config.defaults(3).withReseedEvery(5).withEma(0.9)
+                .withDecoderOnly(true);
+        TrainingCheckpoint checkpoints = new TrainingCheckpoint(dir, 2);
+        try (NDManager m = Torch.newManager();
+                VqVae vae = VqVae.random(TinyModels.tokenizer(), m, 7);
+                TokenizerTrainer trainer = new TokenizerTrainer(vae, config)) {
+            NDArray images = m.randomUniform(-1, 1, new Shape(4, 3, 16, 16));
+            List<NDArray> tokensBefore = vae.encode(images);
+            Map<String, float[]> frozen = new java.util.TreeMap<>();
+            vae.weights().tensors().forEach((name, w) -> {
+                if (!vae.decoderWeights().containsKey(name)) {
+                    frozen.put(name, w.toFloatArray());
+                }
+            });
+            float[] decoderBefore = vae.weights().get(VqVae.DECODER_OUTPUT_WEIGHT).toFloatArray();
+            TokenizerTrainer.StepResult first = trainer.step(images, 2e-3);
+            TokenizerTrainer.StepResult r = first;
+            for (int i = 1; i < 20; i++) {
+                r = trainer.step(images, 2e-3);
+                assertEquals(0, r.reseeded(), "a frozen codebook is not re-seeded");
+                assertEquals(r.reconstruction(), r.loss(), 0, "the VQ loss is logged, not trained");
+            }
+            assertTrue(r.reconstruction() < 0.8 * first.reconstruction(), first + " -> " + r);
+            frozen.forEach((name, w) -> assertArrayEquals(w, vae.weights().get(name).toFloatArray(), 0, name));
+            assertFalse(Arrays.equals(decoderBefore, vae.weights().get(VqVae.DECODER_OUTPUT_WEIGHT).toFloatArray()));
+            List<NDArray> tokensAfter = vae.encode(images);
+            for (int s = 0; s < tokensBefore.size(); s++) {
+                assertArrayEquals(tokensBefore.get(s).toLongArray(), tokensAfter.get(s).toLongArray(), "scale " + s);
+            }
+            assertEquals(vae.weights().keys(), trainer.modelWeights().keySet(), "the model is the whole tokenizer");
+            assertArrayEquals(frozen.get(TokenizerTrainer.CODEBOOK),
+                    trainer.modelWeights().get(TokenizerTrainer.CODEBOOK).toFloatArray(), 0);
+
+            checkpoints.save(trainer.snapshot(DataPosition.start(1)));
+            try (VqVae fresh = VqVae.random(TinyModels.tokenizer(), m, 99);
+                    TokenizerTrainer resumed = new TokenizerTrainer(fresh, config)) {
+                resumed.restore(checkpoints.resume(m).orElseThrow());
+                assertEquals(trainer.step(images, 1e-3).loss(), resumed.step(images, 1e-3).loss(), 0);
+                assertArrayEquals(trainer.modelWeights().get(VqVae.DECODER_OUTPUT_WEIGHT).toFloatArray(),
+                        resumed.modelWeights().get(VqVae.DECODER_OUTPUT_WEIGHT).toFloatArray(), 0);
+            }
         }
     }
 
