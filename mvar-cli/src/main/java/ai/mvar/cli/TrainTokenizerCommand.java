@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
         footer = {"  ./mvar train-tokenizer --preset fashion-mnist --out runs/fm-tokenizer",
                 "  ./mvar train-tokenizer --preset my.json --data /data/imagenet \\",
                 "      --steps 100000 --batch 64 --out runs/tok",
-                "  ./mvar train-tokenizer --preset fashion-mnist --init runs/tok/tokenizer.safetensors --decoder-only \\",
-                "      --steps 3000 --out runs/tok-decoder        decoder fine-tuning: the tokens stay"})
+                "  ./mvar train-tokenizer --init runs/tok/tokenizer.safetensors --decoder-only \\",
+                "      --steps 15000 --lr 5e-4 --ema 0.999 --out runs/tok-decoder"})
 final class TrainTokenizerCommand implements Callable<Integer> {
     @Mixin
     PresetOption preset;

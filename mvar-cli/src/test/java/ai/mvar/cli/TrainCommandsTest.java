@@ -97,7 +97,7 @@ class TrainCommandsTest {
 
         Path decoderRun = dir.resolve("decoder-run");
         Cli.run(args(new String[] {"train-tokenizer", "--init", tokenizer.toString(), "--decoder-only", "--data",
-                images.toString(), "--steps", "2", "--ema", "0.9", "-o", decoderRun.toString()})).ok();
+                images.toString(), "--steps", "3", "--ema", "0.9", "-o", decoderRun.toString()})).ok();
         Path fineTuned = decoderRun.resolve("tokenizer.safetensors");
         assertEquals("true", ModelFile.info(fineTuned).extra().get("decoder_only"));
         Path retokenized = dir.resolve("tokens-fine-tuned.bin");
