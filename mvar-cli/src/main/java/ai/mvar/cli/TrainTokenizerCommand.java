@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "train-tokenizer", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Trains the multi-scale VQ tokenizer: reconstruction + VQ commitment loss with the straight-through"
-                + " estimator, per-scale codebook usage logged, dead codes re-seeded from recent encoder outputs.",
+                + " estimator, per-scale codebook usage logged, dead codes re-seeded from recent encoder outputs."
+                + " With --init and --decoder-only: fine-tunes the decoder of a trained tokenizer, keeping its tokens.",
                 "Writes <out>/checkpoints/, metrics.jsonl, loss.png and, at the end, <out>/tokenizer.safetensors."
                 + " Kill it at any time: the same command resumes from the newest checkpoint in --out."},
         footerHeading = "%nExamples:%n",
