@@ -251,7 +251,9 @@ public final class TokenizerTrainer implements AutoCloseable {
             for (int s = 0; s < r.indices().size(); s++) {
                 usage.record(s, r.indices().get(s).toLongArray());
             }
-            recent.add(r.quantized().toFloatArray(), POOL_PER_BATCH, random);
+            if (!decoderOnly) { // the pool only feeds re-seeding, which a frozen codebook never does
+                recent.add(r.quantized().toFloatArray(), POOL_PER_BATCH, random);
+            }
         });
         optimizer.step(lr);
         if (adversarial) {
