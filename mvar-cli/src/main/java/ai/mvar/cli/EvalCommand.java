@@ -14,6 +14,7 @@ import ai.mvar.sampling.Sampler;
 import ai.mvar.sampling.SamplingOptions;
 import ai.mvar.tokenizer.VqVae;
 import ai.mvar.train.data.Datasets;
+import ai.mvar.train.data.ImageDataset;
 import ai.mvar.train.data.TokenCache;
 import ai.mvar.train.transformer.HeldOutLoss;
 import java.io.PrintWriter;
@@ -84,6 +85,12 @@ final class EvalCommand implements Callable<Integer> {
                     + " (true classes, no guidance), e.g. the test split's from 'mvar tokenize --split test'")
     Path heldOut;
 
+    @Option(names = "--reference", defaultValue = "TEST", paramLabel = "<split>",
+            description = "the real images every score is measured against: TEST (the 10,000 test images: the numbers to"
+                    + " report) or TRAIN (the 60,000 training images: to choose settings such as --cfg and --top-p without"
+                    + " looking at the test set; the floor row is then the test images) (default ${DEFAULT-VALUE})")
+    Datasets.Split reference;
+
     @Mixin
     BatchOption batch = new BatchOption(50);
 
@@ -140,23 +147,24 @@ final class EvalCommand implements Callable<Integer> {
                 ModelFile.Loaded vaeFile = ModelFile.read(tokenizerFile, m, ModelFile.Kind.TOKENIZER, p);
                 VqVae vae = vaeFile.tokenizer();
                 FashionClassifier c = FashionClassifier.read(classifierFile, m)) {
+            Datasets.Split other = reference == Datasets.Split.TEST ? Datasets.Split.TRAIN : Datasets.Split.TEST;
+            ImageDataset against = Datasets.open(Datasets.FASHION_MNIST, reference, FashionClassifier.SIDE);
             FashionMnistEvaluation eval = new FashionMnistEvaluation(c,
-                    Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TRAIN, FashionClassifier.SIDE),
-                    Datasets.open(Datasets.FASHION_MNIST, Datasets.Split.TEST, FashionClassifier.SIDE), perClass, batchSize, m);
-            out.printf(Locale.ROOT, "%d images of each class per row; Fréchet distance to the 10,000 test images;"
-                    + " precision/recall (k = %d) against %d other test images%n", perClass, PrecisionRecall.K,
-                    perClass * FashionClassifier.CLASSES);
+                    Datasets.open(Datasets.FASHION_MNIST, other, FashionClassifier.SIDE), against, perClass, batchSize, m);
+            out.printf(Locale.ROOT, "%d images of each class per row; Fréchet distance to the %,d %s images;"
+                    + " precision/recall (k = %d) against %d other %s images%n", perClass, against.size(), name(reference),
+                    PrecisionRecall.K, perClass * FashionClassifier.CLASSES, name(reference));
             out.printf(Locale.ROOT, ROW, "", "consistency", "Fréchet", "precision", "recall");
-            Scores realTest = eval.realTest();
-            print(out, "real training images", List.of(eval.realTraining()));
-            print(out, "real test images (held out)", List.of(realTest));
+            Scores realHeldOut = eval.realHeldOut();
+            print(out, "real " + name(other) + " images", List.of(eval.realOther()));
+            print(out, "real " + name(reference) + " images (held out)", List.of(realHeldOut));
             print(out, "tokenizer reconstructions of those", List.of(eval.reconstructions(vae)));
             if (!noSamples) {
                 try (ModelFile.Loaded loaded = ModelFile.read(modelFile, m, ModelFile.Kind.TRANSFORMER, p);
                         Transformer transformer = loaded.transformer(compute)) {
                     Sampler sampler = new Sampler(transformer, vae);
                     List<FashionMnistEvaluation.Generated> runs = eval.samples(sampler, options, seeds);
-                    printSamples(out, runs, mo, realTest, p);
+                    printSamples(out, runs, mo, realHeldOut, p);
                     for (int k : completeFrom) {
                         printRuns(out, mo + " completions from scale " + k, eval.completions(sampler, vae, k, options, seeds));
                     }
@@ -174,16 +182,21 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void printSamples(PrintWriter out, List<FashionMnistEvaluation.Generated> runs, Mode mo, Scores realTest,
+    /** "training" or "test". */
+    private static String name(Datasets.Split split) {
+        return split == Datasets.Split.TRAIN ? "training" : "test";
+    }
+
+    private void printSamples(PrintWriter out, List<FashionMnistEvaluation.Generated> runs, Mode mo, Scores realHeldOut,
             Preset p) {
         int n = perClass * FashionClassifier.CLASSES;
         List<Scores> scores = printRuns(out, mo + " samples", runs);
         double seconds = runs.stream().mapToDouble(FashionMnistEvaluation.Generated::seconds).sum();
         out.printf(Locale.ROOT, "%d samples, generation %.1f ms per image%n", n * runs.size(), 1e3 * seconds / (n * runs.size()));
-        out.printf(Locale.ROOT, "class consistency per class: samples (mean of the runs) / real test images%n");
+        out.printf(Locale.ROOT, "class consistency per class: samples (mean of the runs) / real %s images%n", name(reference));
         double[] samplesPerClass = Scores.meanPerClass(scores);
         for (int k = 0; k < samplesPerClass.length; k++) {
-            out.printf(Locale.ROOT, "  %-12s %.3f / %.3f%n", p.classNames().get(k), samplesPerClass[k], realTest.perClass()[k]);
+            out.printf(Locale.ROOT, "  %-12s %.3f / %.3f%n", p.classNames().get(k), samplesPerClass[k], realHeldOut.perClass()[k]);
         }
     }
 

@@ -105,6 +105,16 @@ class EvalCommandTest {
                 "--classifier", classifier.toString(), "--per-class", "2", "--no-samples").ok();
         assertTrue(floors.out().contains("tokenizer reconstructions of those"), floors.out());
         assertFalse(floors.out().contains("samples,"), floors.out());
+
+        // Against the training images (to choose settings without the test set) the roles swap.
+        Cli.Result validation = Cli.run("eval", "--tokenizer", tok.toString(), "--model", model.toString(), "--classifier",
+                classifier.toString(), "--per-class", "2", "--seeds", "1", "--batch", "10", "--reference", "train").ok();
+        assertTrue(validation.out().contains("Fréchet distance to the 60,000 training images;"), validation.out());
+        for (String row : List.of("real test images", "real training images (held out)", "MVAR samples, seeds 0-19")) {
+            row(validation.out(), row);
+        }
+        assertTrue(validation.out().contains("samples (mean of the runs) / real training images"), validation.out());
+        assertTrue(r.out().contains("Fréchet distance to the 10,000 test images;"), r.out());
     }
 
     /** The four numbers of an output row: consistency, Fréchet distance, precision, recall. */

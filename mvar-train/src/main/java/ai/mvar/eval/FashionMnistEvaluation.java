@@ -16,30 +16,33 @@ import java.util.function.UnaryOperator;
 
 /**
  * How good a Fashion-MNIST generator is, judged by the {@link FashionClassifier}, with every number
- * next to its floor. A set of {@code perClass} images of each class is scored by (a) class
- * consistency, (b) the Fréchet distance of its features to those of all test images, (c)
- * precision and recall against the features of the first {@code perClass} test images of each
- * class ({@link PrecisionRecall}, k = 3). The sets scored:
+ * next to its floor. Everything is measured against one <em>reference</em> split: the test images
+ * for the numbers to report, the training images to choose settings without looking at the test
+ * set. A set of {@code perClass} images of each class is scored by (a) class consistency, (b) the
+ * Fréchet distance of its features to those of every reference image, (c) precision and recall
+ * against the features of the first {@code perClass} reference images of each class
+ * ({@link PrecisionRecall}, k = 3). The sets scored:
  *
  * <ul>
- *   <li>real training images (the first {@code perClass} of each class): what real images score;
- *   <li>real test images held out of the precision/recall reference (the next {@code perClass} of
- *       each class; they are among the Fréchet distance's reference, as in the issue that set the
+ *   <li>real images of the other split (the first {@code perClass} of each class): what real images
+ *       score;
+ *   <li>real reference images held out of the precision/recall reference (the next {@code perClass}
+ *       of each class; they are among the Fréchet distance's reference, as in the issue that set the
  *       goals);
- *   <li>the tokenizer's reconstructions of those held-out test images: the best a generator that
- *       speaks this tokenizer's tokens can do;
+ *   <li>the tokenizer's reconstructions of those held-out images: the best a generator that speaks
+ *       this tokenizer's tokens can do;
  *   <li>samples, {@code perClass} of each class, over as many seed ranges as asked;
- *   <li>optionally, completions of the held-out test images from a given scale on.
+ *   <li>optionally, completions of the held-out images from a given scale on.
  * </ul>
  */
 public final class FashionMnistEvaluation {
     private final FashionClassifier classifier;
-    private final ImageDataset train;
-    private final ImageDataset test;
+    private final ImageDataset other;
+    private final ImageDataset reference;
     private final int perClass;
     private final int batch;
     private final NDManager manager;
-    private final FrechetDistance.Statistics testStatistics;
+    private final FrechetDistance.Statistics referenceStatistics;
     private final float[] manifold;
     private final int[] heldOut;
 
@@ -47,49 +50,49 @@ public final class FashionMnistEvaluation {
     public record Generated(Scores scores, long seed, double seconds) {}
 
     /**
-     * Computes the reference side once: features of every test image and of the precision/recall
+     * Computes the reference side once: features of every reference image and of the precision/recall
      * reference set.
      *
      * @param perClass images of each class in every scored set (and in the precision/recall reference)
      */
-    public FashionMnistEvaluation(FashionClassifier classifier, ImageDataset train, ImageDataset test, int perClass,
+    public FashionMnistEvaluation(FashionClassifier classifier, ImageDataset other, ImageDataset reference, int perClass,
             int batch, NDManager manager) {
         if (perClass < 1 || batch < 1) {
             throw new IllegalArgumentException("need at least one image per class and batch, got " + perClass + ", " + batch);
         }
         this.classifier = classifier;
-        this.train = train;
-        this.test = test;
+        this.other = other;
+        this.reference = reference;
         this.perClass = perClass;
         this.batch = batch;
         this.manager = manager;
-        int[] all = new int[test.size()];
+        int[] all = new int[reference.size()];
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
         }
-        this.testStatistics = FrechetDistance.Statistics.of(classify(test, all, images -> images).features(),
+        this.referenceStatistics = FrechetDistance.Statistics.of(classify(reference, all, images -> images).features(),
                 FashionClassifier.FEATURES);
-        this.manifold = classify(test, ofEachClass(test, 0, perClass), images -> images).features();
-        this.heldOut = ofEachClass(test, perClass, perClass);
+        this.manifold = classify(reference, ofEachClass(reference, 0, perClass), images -> images).features();
+        this.heldOut = ofEachClass(reference, perClass, perClass);
     }
 
     public int perClass() {
         return perClass;
     }
 
-    /** Real training images: the floor of every metric (they were not in the reference sets). */
-    public Scores realTraining() {
-        return score(classify(train, ofEachClass(train, 0, perClass), images -> images));
+    /** Real images of the other split: the floor of every metric (they were not in the reference sets). */
+    public Scores realOther() {
+        return score(classify(other, ofEachClass(other, 0, perClass), images -> images));
     }
 
-    /** Real test images outside the precision/recall reference. */
-    public Scores realTest() {
-        return score(classify(test, heldOut, images -> images));
+    /** Real reference images outside the precision/recall reference. */
+    public Scores realHeldOut() {
+        return score(classify(reference, heldOut, images -> images));
     }
 
-    /** The held-out test images encoded and decoded by {@code vae}. */
+    /** The held-out reference images encoded and decoded by {@code vae}. */
     public Scores reconstructions(VqVae vae) {
-        return score(classify(test, heldOut, images -> vae.decodeIndices(vae.encode(images))));
+        return score(classify(reference, heldOut, images -> vae.decodeIndices(vae.encode(images))));
     }
 
     /**
@@ -110,14 +113,14 @@ public final class FashionMnistEvaluation {
     }
 
     /**
-     * Completions of the held-out test images (the set {@link #realTest} scores): each image's tokens
+     * Completions of the held-out reference images (the set {@link #realHeldOut} scores): each image's tokens
      * of scales {@code [0, keep)} kept, the finer scales sampled with its class ({@link
      * Sampler#complete}), seeds as in {@link #samples}. Between the reconstructions ({@code keep} =
      * every scale) and samples ({@code keep} = 0), the scores show which scales lose the quality.
      */
     public List<Generated> completions(Sampler sampler, VqVae vae, int keep, SamplingOptions options, int runs) {
         return generated("completions from scale " + keep, heldOut.length, options, runs, (start, end, o, m) -> {
-            ImageArrays.Batch real = ImageArrays.of(test, Arrays.copyOfRange(heldOut, start, end), m);
+            ImageArrays.Batch real = ImageArrays.of(reference, Arrays.copyOfRange(heldOut, start, end), m);
             List<NDArray> coarse = vae.encode(real.images()).subList(0, keep);
             return new ImageArrays.Batch(sampler.complete(real.labels(), coarse, o, s -> {}).images(), real.labels());
         });
@@ -154,7 +157,7 @@ public final class FashionMnistEvaluation {
 
     private Scores score(ClassifiedImages c) {
         float[] f = c.features();
-        double fd = FrechetDistance.between(FrechetDistance.Statistics.of(f, FashionClassifier.FEATURES), testStatistics);
+        double fd = FrechetDistance.between(FrechetDistance.Statistics.of(f, FashionClassifier.FEATURES), referenceStatistics);
         PrecisionRecall.Result pr = PrecisionRecall.of(manifold, f, FashionClassifier.FEATURES, PrecisionRecall.K);
         return new Scores(c.size(), c.consistency(), c.perClass(), fd, pr.precision(), pr.recall());
     }

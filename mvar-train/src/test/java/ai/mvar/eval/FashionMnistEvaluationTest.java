@@ -73,8 +73,8 @@ class FashionMnistEvaluationTest {
                 Transformer t = Transformer.random(new TransformerConfig(1, 64, 2, 64, 10, 8, TOKENIZER.schedule(), 2, 3,
                         true, 4.0), m, 4)) {
             FashionMnistEvaluation eval = new FashionMnistEvaluation(c, train, test, PER_CLASS, 50, m);
-            Scores realTrain = eval.realTraining();
-            Scores realTest = eval.realTest();
+            Scores realTrain = eval.realOther();
+            Scores realTest = eval.realHeldOut();
             Scores blurred = eval.reconstructions(vae);
             for (Scores s : List.of(realTrain, realTest, blurred)) {
                 assertEquals(10 * PER_CLASS, s.images());
