@@ -112,21 +112,20 @@ final class BenchCommand implements Callable<Integer> {
             ModelFile.check(modelFile, ModelFile.Kind.TRANSFORMER, p);
         }
         SamplingOptions settings = guidance.resolve(p, Mode.MVAR, 0);
-        double c = settings.cfg();
-        int k = settings.topK();
-        double tp = settings.topP();
         Device on = device.device();
         Precision compute = precision.resolve(on);
         TransformerConfig t = depth != null ? Probe.withDepth(p.transformer(), depth) : p.transformer();
         stdout.printf(Locale.ROOT, "MVAR vs VAR token generation: preset %s (depth %d, width %d, %d heads, V %d,"
-                + " patch_nums %s), batch %d, %s, %s on %s, cfg %s, top-k %d, top-p %s; %d round(s) x %d rep(s)%n",
+                + " patch_nums %s), batch %d, %s, %s on %s, %s; %d round(s) x %d rep(s)%n",
                 p.name(), t.depth(), t.width(), t.heads(), t.vocabSize(), t.schedule(), batchSize,
-                random ? "random weights" : "weights of " + modelFile, compute, device.name(), c, k, tp, rounds, reps);
+                random ? "random weights" : "weights of " + modelFile, compute, device.name(), settings.describe(), rounds,
+                reps);
         stdout.flush();
         Path presetFile = Files.createTempFile("mvar-bench-", ".json");
         try {
             Files.writeString(presetFile, PresetJson.toJson(p), StandardCharsets.UTF_8);
-            GenerationTask task = new GenerationTask(Mode.MVAR, presetFile.toAbsolutePath(), batchSize, reps, c, k, tp,
+            GenerationTask task = new GenerationTask(Mode.MVAR, presetFile.toAbsolutePath(), batchSize, reps, settings.cfg(),
+                    settings.topK(), settings.topP(), settings.temperature(),
                     depth != null ? depth : 0, compute, Torch.name(on), false,
                     random ? null : tokenizerFile.toAbsolutePath(), random ? null : modelFile.toAbsolutePath());
             SamplingBenchmark.Comparison r = SamplingBenchmark.comparePreset(task, rounds,

@@ -168,8 +168,8 @@ final class EvalCommand implements Callable<Integer> {
                     for (int k : completeFrom) {
                         printRuns(out, mo + " completions from scale " + k, eval.completions(sampler, vae, k, options, seeds));
                     }
-                    out.printf(Locale.ROOT, "%s: %s, cfg %s, top-k %d, top-p %s, %s on %s%n", modelFile, mo, options.cfg(),
-                            options.topK(), options.topP(), compute, device.name());
+                    out.printf(Locale.ROOT, "%s: %s, %s, %s on %s%n", modelFile, mo, options.describe(), compute,
+                            device.name());
                     if (heldOut != null) {
                         try (TokenCache cache = TokenCache.open(heldOut)) {
                             printHeldOut(out, HeldOutLoss.of(transformer, vae, cache, mo, batchSize, m));

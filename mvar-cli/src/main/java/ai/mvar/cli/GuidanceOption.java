@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code --cfg}, {@code --top-k}, {@code --top-p}: sampling settings, each defaulting to the preset's. */
+/** {@code --cfg}, {@code --top-k}, {@code --top-p}, {@code --temperature}: sampling settings, each defaulting to the preset's. */
 public final class GuidanceOption {
     @Option(names = "--cfg", paramLabel = "<x>", description = "Classifier-free guidance strength. Default: the preset's.")
     Double cfg;
@@ -19,6 +19,10 @@ public final class GuidanceOption {
     @Option(names = "--top-p", paramLabel = "<x>", description = "Nucleus sampling threshold (0: off). Default: the preset's.")
     Double topP;
 
+    @Option(names = "--temperature", paramLabel = "<x>", description = "Divides the guided logits before top-k and top-p"
+            + " (1: the reference's sampler; above 1 more varied tokens, below 1 more likely ones). Default: the preset's.")
+    Double temperature;
+
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
@@ -26,7 +30,8 @@ public final class GuidanceOption {
     public SamplingOptions resolve(Preset p, Mode mode, long seed) {
         try {
             return new SamplingOptions(mode, cfg != null ? cfg : p.sampling().cfg(), topK != null ? topK : p.sampling().topK(),
-                    topP != null ? topP : p.sampling().topP(), seed);
+                    topP != null ? topP : p.sampling().topP(),
+                    temperature != null ? temperature : p.sampling().temperature(), seed);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(mixee.commandLine(), e.getMessage());
         }

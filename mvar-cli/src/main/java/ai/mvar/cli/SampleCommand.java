@@ -116,12 +116,9 @@ final class SampleCommand implements Callable<Integer> {
                 VqVae vae = vaeFile.tokenizer();
                 Transformer transformer = modelLoaded.transformer(compute)) {
             Sampler sampler = new Sampler(transformer, vae);
-            double c = settings.cfg();
-            int k = settings.topK();
-            double tp = settings.topP();
             int n = classIndices.size() * perClass;
-            stdout.printf(Locale.ROOT, "sampling %d image(s) of %s on %s (%s): %s, cfg %s, top-k %d, top-p %s, seeds %d..%d%n",
-                    n, p.name(), device.name(), compute, m.name(), c, k, tp, seed, seed + perClass - 1);
+            stdout.printf(Locale.ROOT, "sampling %d image(s) of %s on %s (%s): %s, %s, seeds %d..%d%n",
+                    n, p.name(), device.name(), compute, m.name(), settings.describe(), seed, seed + perClass - 1);
             stdout.flush();
             // Jobs in generation order: repetition-major, so a batch shares one seed.
             int scales = p.transformer().schedule().scales();
@@ -141,7 +138,7 @@ final class SampleCommand implements Callable<Integer> {
                     final int rep = r;
                     final int batchNo = bi;
                     try (NDManager run = manager.newSubManager();
-                            Samples s = sampler.sample(run.create(labels), new SamplingOptions(m, c, k, tp, batchSeed),
+                            Samples s = sampler.sample(run.create(labels), settings.withSeed(batchSeed),
                                     scale -> bar.update(base + scale + 1, "seed " + repSeed + ", batch "
                                             + (batchNo + 1) + "/" + batchesPerRep))) {
                         List<BufferedImage> decoded = ImageGrid.toImages(s.images());

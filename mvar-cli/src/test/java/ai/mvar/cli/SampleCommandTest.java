@@ -2,7 +2,7 @@ package ai.mvar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,8 +65,9 @@ class SampleCommandTest {
     @Test
     void classesByNameAndIndexInVarMode() throws Exception {
         Path out = dir.resolve("named");
-        Cli.Result r = Cli.run(sample(out, "--classes", "DOLPHIN,0", "--mode", "var", "--cfg", "1", "--top-k", "5")).ok();
-        assertTrue(r.out().contains("VAR"), r.out());
+        Cli.Result r = Cli.run(sample(out, "--classes", "DOLPHIN,0", "--mode", "var", "--cfg", "1", "--top-k", "5",
+                "--temperature", "1.3")).ok();
+        assertTrue(r.out().contains("VAR, cfg 1.0, top-k 5, top-p 0.9, temperature 1.3"), r.out());
         assertTrue(Files.exists(out.resolve("2-dolphin-seed0.png")));
         assertTrue(Files.exists(out.resolve("0-cat-seed0.png")));
         assertTrue(Files.exists(out.resolve("grid.png")));
@@ -78,6 +79,9 @@ class SampleCommandTest {
         Cli.run(sample(dir.resolve("a"), "--classes", "dog")).ok();
         Cli.run(sample(dir.resolve("b"), "--classes", "dog")).ok();
         assertEquals(-1, Files.mismatch(dir.resolve("a/1-dog-seed0.png"), dir.resolve("b/1-dog-seed0.png")));
+        Cli.run(sample(dir.resolve("c"), "--classes", "dog", "--temperature", "3")).ok();
+        assertNotEquals(-1, Files.mismatch(dir.resolve("a/1-dog-seed0.png"), dir.resolve("c/1-dog-seed0.png")),
+                "another temperature, other tokens");
     }
 
     @Test
@@ -231,6 +235,7 @@ class SampleCommandTest {
         Cli.run(sample(out, "--cfg", "NaN")).failsWithOneLine(2, "sample", "cfg must be >= 0, got NaN");
         Cli.run(sample(out, "--top-p", "2")).failsWithOneLine(2, "sample", "top-p must be in [0, 1], got 2.0");
         Cli.run(sample(out, "--top-k", "-1")).failsWithOneLine(2, "sample", "top-k must be >= 0, got -1");
+        Cli.run(sample(out, "--temperature", "0")).failsWithOneLine(2, "sample", "temperature must be > 0, got 0.0");
         Cli.run("sample", "--tokenizer", tiny.tokenizer.toString(), "--model", tiny.tokenizer.toString(), "--out",
                 out.toString()).failsWithOneLine(1, "sample", "holds a tokenizer");
         assertFalse(Files.exists(out), out + " was created by a command that failed");

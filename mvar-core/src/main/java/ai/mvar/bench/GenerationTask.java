@@ -14,13 +14,15 @@ import java.util.Map;
  * carried there as {@code key=value} arguments after the task name {@code preset}.
  *
  * @param preset the preset JSON file
+ * @param cfg the sampling settings, as {@link ai.mvar.sampling.SamplingOptions}'s
  * @param depth transformer depth override, 0 for the preset's
  * @param device {@code cpu} or {@code gpu<N>}
  * @param decode also decode the images (token generation alone otherwise)
  * @param tokenizer tokenizer model file, or null (with {@code model} null) for random weights
  * @param model transformer model file, or null for random weights
  */
-public record GenerationTask(Mode mode, Path preset, int batch, int reps, double cfg, int topK, double topP, int depth,
+public record GenerationTask(Mode mode, Path preset, int batch, int reps, double cfg, int topK, double topP, double temperature,
+        int depth,
         Precision precision, String device, boolean decode, Path tokenizer, Path model) {
 
     public GenerationTask {
@@ -35,13 +37,15 @@ public record GenerationTask(Mode mode, Path preset, int batch, int reps, double
     }
 
     public GenerationTask withMode(Mode m) {
-        return new GenerationTask(m, preset, batch, reps, cfg, topK, topP, depth, precision, device, decode, tokenizer, model);
+        return new GenerationTask(m, preset, batch, reps, cfg, topK, topP, temperature, depth, precision, device, decode,
+                tokenizer, model);
     }
 
     /** The probe's arguments: {@code preset key=value...}. */
     public List<String> args() {
         List<String> a = new ArrayList<>(List.of("preset", "mode=" + mode, "preset=" + preset, "batch=" + batch,
-                "reps=" + reps, "cfg=" + cfg, "topK=" + topK, "topP=" + topP, "depth=" + depth,
+                "reps=" + reps, "cfg=" + cfg, "topK=" + topK, "topP=" + topP, "temperature=" + temperature,
+                "depth=" + depth,
                 "precision=" + precision.name(), "device=" + device, "decode=" + decode));
         if (model != null) {
             a.add("tokenizer=" + tokenizer);
@@ -62,7 +66,8 @@ public record GenerationTask(Mode mode, Path preset, int batch, int reps, double
         }
         GenerationTask t = new GenerationTask(Mode.valueOf(take(kv, "mode")), Path.of(take(kv, "preset")),
                 Integer.parseInt(take(kv, "batch")), Integer.parseInt(take(kv, "reps")), Double.parseDouble(take(kv, "cfg")),
-                Integer.parseInt(take(kv, "topK")), Double.parseDouble(take(kv, "topP")), Integer.parseInt(take(kv, "depth")),
+                Integer.parseInt(take(kv, "topK")), Double.parseDouble(take(kv, "topP")),
+                Double.parseDouble(take(kv, "temperature")), Integer.parseInt(take(kv, "depth")),
                 Precision.valueOf(take(kv, "precision")), take(kv, "device"), Boolean.parseBoolean(take(kv, "decode")),
                 kv.containsKey("tokenizer") ? Path.of(kv.remove("tokenizer")) : null,
                 kv.containsKey("model") ? Path.of(kv.remove("model")) : null);

@@ -181,7 +181,8 @@ public final class Probe {
                 for (int i = 0; i < labels.length; i++) {
                     labels[i] = i % t.classes();
                 }
-                SamplingOptions options = new SamplingOptions(task.mode(), task.cfg(), task.topK(), task.topP(), 7);
+                SamplingOptions options = new SamplingOptions(task.mode(), task.cfg(), task.topK(), task.topP(),
+                        task.temperature(), 7);
                 Run run = measure(task.reps(), gauge, () -> {
                     try (NDManager batch = manager.newSubManager()) {
                         NDArray l = batch.create(labels);

@@ -39,8 +39,20 @@ public record Preset(
         }
     }
 
-    /** Suggested sampling settings. */
-    public record SamplingDefaults(double cfg, int topK, double topP) {}
+    /** Suggested sampling settings ({@link ai.mvar.sampling.SamplingOptions} says what each does). */
+    public record SamplingDefaults(double cfg, int topK, double topP, double temperature) {
+
+        public SamplingDefaults {
+            if (!(temperature > 0 && Double.isFinite(temperature))) {
+                throw new IllegalArgumentException("sampling.temperature must be > 0, got " + temperature);
+            }
+        }
+
+        /** Settings of the reference's sampler, which has no temperature. */
+        public SamplingDefaults(double cfg, int topK, double topP) {
+            this(cfg, topK, topP, 1.0);
+        }
+    }
 
     /** The index of a class given by index or by name (case-insensitive, exact or unique prefix). */
     public int classIndex(String nameOrIndex) {

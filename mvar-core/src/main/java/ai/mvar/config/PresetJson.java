@@ -34,6 +34,8 @@ import java.util.TreeSet;
  *  "classes": "fashion-mnist"}
  * }</pre>
  *
+ * {@code sampling.temperature} is optional (the reference's sampler has none): absent means 1, and
+ * a temperature of 1 is not written, so the reference's presets keep the reference's keys.
  * {@code classes} is a list name ({@link ClassNames#named}) or an array of names. Every error names
  * the source and the key.
  */
@@ -43,7 +45,7 @@ public final class PresetJson {
             "share_quant_resi", "quant_resi", "patch_nums");
     private static final Set<String> TRANSFORMER = Set.of("depth", "embed_dim", "num_heads", "num_classes",
             "refine_step", "kernel_size", "attn_l2_norm", "mlp_ratio");
-    private static final Set<String> SAMPLING = Set.of("cfg", "top_k", "top_p");
+    private static final Set<String> SAMPLING = Set.of("cfg", "top_k", "top_p", "temperature");
 
     private PresetJson() {}
 
@@ -85,7 +87,8 @@ public final class PresetJson {
                     r.integer(tr, "transformer.refine_step"), r.integer(tr, "transformer.kernel_size"),
                     r.bool(tr, "transformer.attn_l2_norm"), r.number(tr, "transformer.mlp_ratio"));
             Preset.SamplingDefaults sampling = new Preset.SamplingDefaults(r.number(sa, "sampling.cfg"),
-                    r.integer(sa, "sampling.top_k"), r.number(sa, "sampling.top_p"));
+                    r.integer(sa, "sampling.top_k"), r.number(sa, "sampling.top_p"),
+                    sa.has("temperature") ? r.number(sa, "sampling.temperature") : 1.0);
             return new Preset(r.string(root, "name"), vae, transformer, sampling, r.classes(root));
         } catch (IllegalArgumentException e) {
             throw e.getMessage() != null && e.getMessage().startsWith(source) ? e
@@ -119,6 +122,9 @@ public final class PresetJson {
         sa.addProperty("cfg", p.sampling().cfg());
         sa.addProperty("top_k", p.sampling().topK());
         sa.addProperty("top_p", p.sampling().topP());
+        if (p.sampling().temperature() != 1.0) {
+            sa.addProperty("temperature", p.sampling().temperature());
+        }
         JsonObject root = new JsonObject();
         root.addProperty("name", p.name());
         root.add("tokenizer", tok);

@@ -97,7 +97,7 @@ public final class Sampler {
             }
         }
         boolean guided = options.guided();
-        TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.seed());
+        TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.temperature(), options.seed());
         KvCache cache = options.mode() == Mode.VAR ? new KvCache(transformer.config().depth(), schedule.length()) : null;
         List<NDArray> indices = new ArrayList<>();
         try (NDScope whole = new NDScope()) {

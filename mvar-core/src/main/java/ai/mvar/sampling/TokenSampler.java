@@ -11,18 +11,21 @@ import ai.mvar.nn.Tensors;
 import java.util.SplittableRandom;
 
 /**
- * Draws one token per position from logits {@code [B, n, V]} after top-k and top-p filtering, by
+ * Draws one token per position from logits {@code [B, n, V]}, divided by the temperature, after
+ * top-k and top-p filtering, by
  * inverse-CDF sampling on the logits' device. The uniforms come from a seeded Java generator, so a
  * seed fixes the draws whatever engine or device runs the model.
  */
 public final class TokenSampler {
     private final int topK;
     private final double topP;
+    private final double temperature;
     private final SplittableRandom random;
 
-    public TokenSampler(int topK, double topP, long seed) {
+    public TokenSampler(int topK, double topP, double temperature, long seed) {
         this.topK = topK;
         this.topP = topP;
+        this.temperature = temperature;
         this.random = new SplittableRandom(seed);
     }
 
@@ -54,13 +57,17 @@ public final class TokenSampler {
 
     /** @param u the chunk's uniforms {@code [B, n, 1]} in (0, 1] */
     private NDArray sampleChunk(NDArray logits, NDArray u) {
-        NDArray filtered = topP(topK(logits.toType(DataType.FLOAT32, false)));
+        NDArray filtered = topP(topK(tempered(logits.toType(DataType.FLOAT32, false))));
         long v = filtered.getShape().get(2);
         NDArray cdf = filtered.softmax(-1).cumSum(-1);
         // Normalise so the last entry is exactly 1; then u in (0, 1] always lands on a token of
         // non-zero probability, and top-k = 1 is exactly greedy.
         cdf = cdf.div(cdf.get(new NDIndex("..., -1:")));
         return cdf.lt(u).sum(new int[] {-1}).minimum(v - 1).toType(DataType.INT64, false);
+    }
+
+    private NDArray tempered(NDArray logits) {
+        return temperature == 1.0 ? logits : logits.div((float) temperature);
     }
 
     private NDArray topK(NDArray logits) {

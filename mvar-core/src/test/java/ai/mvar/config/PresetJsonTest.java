@@ -1,6 +1,7 @@
 package ai.mvar.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,17 @@ class PresetJsonTest {
     }
 
     @Test
+    void temperatureIsOptionalAndWrittenOnlyWhenItIsNotOne() throws IOException {
+        String reference = Files.readString(CONFIGS.resolve("d16.json"));
+        Preset plain = PresetJson.parse(reference, "d16.json");
+        assertEquals(1.0, plain.sampling().temperature(), "the reference's presets have no temperature");
+        assertFalse(PresetJson.toJson(plain).contains("temperature"), "a temperature of 1 is not written");
+        Preset warm = PresetJson.parse(reference.replace("\"top_k\"", "\"temperature\": 1.2, \"top_k\""), "warm.json");
+        assertEquals(new Preset.SamplingDefaults(2.7, 1200, 0.99, 1.2), warm.sampling());
+        assertEquals(warm, PresetJson.parse(PresetJson.toJson(warm), "round trip"));
+    }
+
+    @Test
     void fashionMnistIsNativeSize() throws IOException {
         Preset p = PresetJson.read(CONFIGS.resolve("fashion-mnist.json"));
         assertEquals(28, p.tokenizer().imageSize());
@@ -97,6 +109,10 @@ class PresetJsonTest {
                 () -> PresetJson.parse(good.replace("\"num_heads\": 4", "\"num_heads\": 3"), "x.json"));
         assertTrue(invalid.getMessage().startsWith("x.json: ") && invalid.getMessage().contains("num_heads"),
                 invalid.getMessage());
+        IllegalArgumentException cold = assertThrows(IllegalArgumentException.class,
+                () -> PresetJson.parse(good.replace("\"top_k\"", "\"temperature\": 0, \"top_k\""), "x.json"));
+        assertTrue(cold.getMessage().startsWith("x.json: ") && cold.getMessage().contains("sampling.temperature"),
+                cold.getMessage());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> PresetJson.read(CONFIGS.resolve("nope.json")));
     }
 }

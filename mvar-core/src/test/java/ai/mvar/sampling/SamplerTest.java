@@ -103,9 +103,9 @@ class SamplerTest {
         try (NDManager m = manager.newSubManager()) {
             NDArray logits = m.randomNormal(new Shape(3, 50, 32));
             long[] argmax = logits.argMax(-1).toLongArray();
-            assertArrayEquals(argmax, new TokenSampler(1, 0, 5).sample(logits).toLongArray());
+            assertArrayEquals(argmax, new TokenSampler(1, 0, 1, 5).sample(logits).toLongArray());
             long[] top3 = logits.topK(3, -1, true, false).get(1).toLongArray();
-            long[] drawn = new TokenSampler(3, 0, 6).sample(logits).toLongArray();
+            long[] drawn = new TokenSampler(3, 0, 1, 6).sample(logits).toLongArray();
             for (int i = 0; i < drawn.length; i++) {
                 long token = drawn[i];
                 boolean allowed = token == top3[3 * i] || token == top3[3 * i + 1] || token == top3[3 * i + 2];
@@ -121,11 +121,30 @@ class SamplerTest {
             float[] row = new float[10];
             row[7] = 10f;
             NDArray logits = m.create(row).reshape(1, 1, 10).repeat(1, 200);
-            long[] drawn = new TokenSampler(0, 0.5, 9).sample(logits).toLongArray();
+            long[] drawn = new TokenSampler(0, 0.5, 1, 9).sample(logits).toLongArray();
             assertTrue(Arrays.stream(drawn).allMatch(t -> t == 7), Arrays.toString(drawn));
-            long[] free = new TokenSampler(0, 0, 9).sample(m.zeros(new Shape(1, 400, 10))).toLongArray();
+            long[] free = new TokenSampler(0, 0, 1, 9).sample(m.zeros(new Shape(1, 400, 10))).toLongArray();
             assertEquals(10, Arrays.stream(free).distinct().count(), "uniform logits reach every token");
         }
+    }
+
+    @Test
+    void temperatureDividesTheLogitsBeforeTopP() {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray logits = m.randomNormal(new Shape(2, 80, 16));
+            // The same seed draws the same uniforms: temperature 2 is sampling logits / 2, top-p included.
+            assertArrayEquals(new TokenSampler(0, 0.8, 1, 4).sample(logits.div(2)).toLongArray(),
+                    new TokenSampler(0, 0.8, 2, 4).sample(logits).toLongArray());
+            // Two tokens at 1 : 3; at temperature 2 the odds are 1 : sqrt 3.
+            NDArray two = m.create(new float[] {0, (float) Math.log(3)}).reshape(1, 1, 2).repeat(1, 4000);
+            assertEquals(0.25, shareOfToken0(new TokenSampler(0, 0, 1, 3).sample(two)), 0.03);
+            assertEquals(1 / (1 + Math.sqrt(3)), shareOfToken0(new TokenSampler(0, 0, 2, 3).sample(two)), 0.03);
+            assertEquals(0, shareOfToken0(new TokenSampler(0, 0, 0.05, 3).sample(two)), "near 0 it is greedy");
+        }
+    }
+
+    private static double shareOfToken0(NDArray drawn) {
+        return Arrays.stream(drawn.toLongArray()).filter(t -> t == 0).count() / (double) drawn.size();
     }
 
     @Test

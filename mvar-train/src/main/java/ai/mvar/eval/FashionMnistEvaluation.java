@@ -141,8 +141,7 @@ public final class FashionMnistEvaluation {
             for (int start = 0; start < n; start += batch) {
                 int end = Math.min(n, start + batch);
                 try (NDManager m = manager.newSubManager()) {
-                    SamplingOptions o = new SamplingOptions(options.mode(), options.cfg(), options.topK(), options.topP(),
-                            seed + start);
+                    SamplingOptions o = options.withSeed(seed + start);
                     long t0 = System.nanoTime();
                     ImageArrays.Batch made = maker.make(start, end, o, m);
                     seconds += (System.nanoTime() - t0) / 1e9;
