@@ -1,6 +1,7 @@
 package ai.mvar.cli;
 
 import ai.mvar.config.Preset;
+import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
 import ai.mvar.sampling.SamplingOptions;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,9 +20,10 @@ public final class GuidanceOption {
     @Option(names = "--top-p", paramLabel = "<x>", description = "Nucleus sampling threshold (0: off). Default: the preset's.")
     Double topP;
 
-    @Option(names = "--temperature", paramLabel = "<x>", description = "Divides the guided logits before top-k and top-p"
-            + " (1: the reference's sampler; above 1 more varied tokens, below 1 more likely ones). Default: the preset's.")
-    Double temperature;
+    @Option(names = "--temperature", paramLabel = "<x>[,<x>...]", description = "Divides the guided logits before top-k"
+            + " and top-p: one value for every scale, or one per scale (1: the reference's sampler; above 1 more varied"
+            + " tokens, below 1 more likely ones). Default: the preset's.")
+    String temperature;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
@@ -31,7 +33,9 @@ public final class GuidanceOption {
         try {
             return new SamplingOptions(mode, cfg != null ? cfg : p.sampling().cfg(), topK != null ? topK : p.sampling().topK(),
                     topP != null ? topP : p.sampling().topP(),
-                    temperature != null ? temperature : p.sampling().temperature(), seed);
+                    (temperature != null ? Temperature.parse(temperature) : p.sampling().temperature())
+                            .checkScales(p.transformer().schedule().scales()),
+                    seed);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(mixee.commandLine(), e.getMessage());
         }

@@ -79,9 +79,9 @@ class SampleCommandTest {
         Cli.run(sample(dir.resolve("a"), "--classes", "dog")).ok();
         Cli.run(sample(dir.resolve("b"), "--classes", "dog")).ok();
         assertEquals(-1, Files.mismatch(dir.resolve("a/1-dog-seed0.png"), dir.resolve("b/1-dog-seed0.png")));
-        Cli.run(sample(dir.resolve("c"), "--classes", "dog", "--temperature", "3")).ok();
+        Cli.run(sample(dir.resolve("c"), "--classes", "dog", "--temperature", "1,1,1,3")).ok();
         assertNotEquals(-1, Files.mismatch(dir.resolve("a/1-dog-seed0.png"), dir.resolve("c/1-dog-seed0.png")),
-                "another temperature, other tokens");
+                "another temperature at the last scale, other tokens");
     }
 
     @Test
@@ -236,6 +236,9 @@ class SampleCommandTest {
         Cli.run(sample(out, "--top-p", "2")).failsWithOneLine(2, "sample", "top-p must be in [0, 1], got 2.0");
         Cli.run(sample(out, "--top-k", "-1")).failsWithOneLine(2, "sample", "top-k must be >= 0, got -1");
         Cli.run(sample(out, "--temperature", "0")).failsWithOneLine(2, "sample", "temperature must be > 0, got 0.0");
+        Cli.run(sample(out, "--temperature", "warm")).failsWithOneLine(2, "sample", "temperature 'warm' is not a number");
+        Cli.run(sample(out, "--temperature", "1.2,1")).failsWithOneLine(2, "sample",
+                "temperature gives 2 values for a pyramid of 4 scales: give one value, or one per scale");
         Cli.run("sample", "--tokenizer", tiny.tokenizer.toString(), "--model", tiny.tokenizer.toString(), "--out",
                 out.toString()).failsWithOneLine(1, "sample", "holds a tokenizer");
         assertFalse(Files.exists(out), out + " was created by a command that failed");

@@ -1,5 +1,6 @@
 package ai.mvar.bench;
 
+import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
 import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
@@ -21,7 +22,7 @@ import java.util.Map;
  * @param tokenizer tokenizer model file, or null (with {@code model} null) for random weights
  * @param model transformer model file, or null for random weights
  */
-public record GenerationTask(Mode mode, Path preset, int batch, int reps, double cfg, int topK, double topP, double temperature,
+public record GenerationTask(Mode mode, Path preset, int batch, int reps, double cfg, int topK, double topP, Temperature temperature,
         int depth,
         Precision precision, String device, boolean decode, Path tokenizer, Path model) {
 
@@ -67,7 +68,7 @@ public record GenerationTask(Mode mode, Path preset, int batch, int reps, double
         GenerationTask t = new GenerationTask(Mode.valueOf(take(kv, "mode")), Path.of(take(kv, "preset")),
                 Integer.parseInt(take(kv, "batch")), Integer.parseInt(take(kv, "reps")), Double.parseDouble(take(kv, "cfg")),
                 Integer.parseInt(take(kv, "topK")), Double.parseDouble(take(kv, "topP")),
-                Double.parseDouble(take(kv, "temperature")), Integer.parseInt(take(kv, "depth")),
+                Temperature.parse(take(kv, "temperature")), Integer.parseInt(take(kv, "depth")),
                 Precision.valueOf(take(kv, "precision")), take(kv, "device"), Boolean.parseBoolean(take(kv, "decode")),
                 kv.containsKey("tokenizer") ? Path.of(kv.remove("tokenizer")) : null,
                 kv.containsKey("model") ? Path.of(kv.remove("model")) : null);

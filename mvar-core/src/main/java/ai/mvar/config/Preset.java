@@ -33,6 +33,11 @@ public record Preset(
             throw new IllegalArgumentException("preset " + name + ": tokenizer patch_nums " + tokenizer.schedule()
                     + " differ from the transformer's " + transformer.schedule());
         }
+        try {
+            sampling.temperature().checkScales(transformer.schedule().scales());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("preset " + name + ": sampling." + e.getMessage(), e);
+        }
         if (classNames.size() != transformer.classes()) {
             throw new IllegalArgumentException("preset " + name + ": " + classNames.size() + " class names for "
                     + transformer.classes() + " classes");
@@ -40,17 +45,11 @@ public record Preset(
     }
 
     /** Suggested sampling settings ({@link ai.mvar.sampling.SamplingOptions} says what each does). */
-    public record SamplingDefaults(double cfg, int topK, double topP, double temperature) {
-
-        public SamplingDefaults {
-            if (!(temperature > 0 && Double.isFinite(temperature))) {
-                throw new IllegalArgumentException("sampling.temperature must be > 0, got " + temperature);
-            }
-        }
+    public record SamplingDefaults(double cfg, int topK, double topP, Temperature temperature) {
 
         /** Settings of the reference's sampler, which has no temperature. */
         public SamplingDefaults(double cfg, int topK, double topP) {
-            this(cfg, topK, topP, 1.0);
+            this(cfg, topK, topP, Temperature.NONE);
         }
     }
 

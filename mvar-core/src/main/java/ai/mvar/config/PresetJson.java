@@ -34,8 +34,9 @@ import java.util.TreeSet;
  *  "classes": "fashion-mnist"}
  * }</pre>
  *
- * {@code sampling.temperature} is optional (the reference's sampler has none): absent means 1, and
- * a temperature of 1 is not written, so the reference's presets keep the reference's keys.
+ * {@code sampling.temperature} is optional (the reference's sampler has none): a number for every
+ * scale or an array of one per scale ({@link Temperature}); absent means 1, and a temperature of 1 is
+ * not written, so the reference's presets keep the reference's keys.
  * {@code classes} is a list name ({@link ClassNames#named}) or an array of names. Every error names
  * the source and the key.
  */
@@ -88,7 +89,7 @@ public final class PresetJson {
                     r.bool(tr, "transformer.attn_l2_norm"), r.number(tr, "transformer.mlp_ratio"));
             Preset.SamplingDefaults sampling = new Preset.SamplingDefaults(r.number(sa, "sampling.cfg"),
                     r.integer(sa, "sampling.top_k"), r.number(sa, "sampling.top_p"),
-                    sa.has("temperature") ? r.number(sa, "sampling.temperature") : 1.0);
+                    sa.has("temperature") ? r.temperature(sa, "sampling.temperature") : Temperature.NONE);
             return new Preset(r.string(root, "name"), vae, transformer, sampling, r.classes(root));
         } catch (IllegalArgumentException e) {
             throw e.getMessage() != null && e.getMessage().startsWith(source) ? e
@@ -122,8 +123,13 @@ public final class PresetJson {
         sa.addProperty("cfg", p.sampling().cfg());
         sa.addProperty("top_k", p.sampling().topK());
         sa.addProperty("top_p", p.sampling().topP());
-        if (p.sampling().temperature() != 1.0) {
-            sa.addProperty("temperature", p.sampling().temperature());
+        Temperature temperature = p.sampling().temperature();
+        if (temperature.uniform() && temperature.at(0) != 1.0) {
+            sa.addProperty("temperature", temperature.at(0));
+        } else if (!temperature.uniform()) {
+            JsonArray a = new JsonArray();
+            temperature.values().forEach(a::add);
+            sa.add("temperature", a);
         }
         JsonObject root = new JsonObject();
         root.addProperty("name", p.name());
@@ -184,6 +190,26 @@ public final class PresetJson {
                 throw fail(path, "must be an integer, got " + d);
             }
             return (int) d;
+        }
+
+        Temperature temperature(JsonObject o, String path) {
+            JsonElement e = require(o, leaf(path), path);
+            List<Double> values = new ArrayList<>();
+            if (e.isJsonArray()) {
+                for (JsonElement x : e.getAsJsonArray()) {
+                    if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()) {
+                        throw fail(path, "must be a number or an array of numbers (one per scale), got " + e);
+                    }
+                    values.add(x.getAsDouble());
+                }
+            } else {
+                values.add(number(o, path));
+            }
+            try {
+                return new Temperature(values);
+            } catch (IllegalArgumentException bad) {
+                throw fail(path, bad.getMessage());
+            }
         }
 
         boolean bool(JsonObject o, String path) {

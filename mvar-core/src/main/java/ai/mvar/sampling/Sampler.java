@@ -96,8 +96,9 @@ public final class Sampler {
                         + ", expected " + expected + " (batch x tokens of the scale)");
             }
         }
+        options.temperature().checkScales(scales);
         boolean guided = options.guided();
-        TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.temperature(), options.seed());
+        TokenSampler tokens = new TokenSampler(options.topK(), options.topP(), options.seed());
         KvCache cache = options.mode() == Mode.VAR ? new KvCache(transformer.config().depth(), schedule.length()) : null;
         List<NDArray> indices = new ArrayList<>();
         try (NDScope whole = new NDScope()) {
@@ -132,7 +133,7 @@ public final class Sampler {
                     // A given scale still runs the model: VAR's KV cache needs its keys and values.
                     NDArray idx = s < coarse.size()
                             ? coarse.get(s).toDevice(logits.getDevice(), true).toType(DataType.INT64, false)
-                            : tokens.sample(logits);
+                            : tokens.sample(logits, options.temperature().at(s));
                     NDArray h = quantizer.residual(idx, s);
                     fHat = fHat == null ? h : fHat.add(h);
                     indices.add(idx);

@@ -1,6 +1,8 @@
 package ai.mvar.sampling;
 
+import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
+import java.util.Objects;
 
 /**
  * How to sample.
@@ -9,11 +11,11 @@ import ai.mvar.model.Mode;
  * @param cfg classifier-free guidance strength; the step at scale s uses {@code t = cfg s/(K-1)}
  * @param topK keep the k most likely tokens (0: all; 1: greedy)
  * @param topP keep the smallest set of tokens whose probability exceeds p (0: all)
- * @param temperature divides the guided logits before top-k and top-p (1: the reference's sampler;
- *     above 1 flattens each token's distribution, below 1 sharpens it)
+ * @param temperature divides the guided logits of each scale before top-k and top-p (1: the
+ *     reference's sampler; above 1 flattens each token's distribution, below 1 sharpens it)
  * @param seed seeds every random draw: the same seed gives the same images on the same device
  */
-public record SamplingOptions(Mode mode, double cfg, int topK, double topP, double temperature, long seed) {
+public record SamplingOptions(Mode mode, double cfg, int topK, double topP, Temperature temperature, long seed) {
 
     public SamplingOptions {
         if (cfg < 0 || Double.isNaN(cfg)) {
@@ -25,14 +27,12 @@ public record SamplingOptions(Mode mode, double cfg, int topK, double topP, doub
         if (!(topP >= 0 && topP <= 1)) {
             throw new IllegalArgumentException("top-p must be in [0, 1], got " + topP);
         }
-        if (!(temperature > 0 && Double.isFinite(temperature))) {
-            throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
-        }
+        Objects.requireNonNull(temperature, "temperature");
     }
 
     /** The reference's sampler: no temperature. */
     public SamplingOptions(Mode mode, double cfg, int topK, double topP, long seed) {
-        this(mode, cfg, topK, topP, 1.0, seed);
+        this(mode, cfg, topK, topP, Temperature.NONE, seed);
     }
 
     /** The same settings with another seed. */
@@ -40,7 +40,7 @@ public record SamplingOptions(Mode mode, double cfg, int topK, double topP, doub
         return new SamplingOptions(mode, cfg, topK, topP, temperature, s);
     }
 
-    /** {@code cfg 1.5, top-k 0, top-p 0.0, temperature 1.0}: the settings as the commands print them. */
+    /** {@code cfg 1.5, top-k 0, top-p 0.0, temperature 1.0}: the settings as the commands print them (seed aside). */
     public String describe() {
         return String.format(java.util.Locale.ROOT, "cfg %s, top-k %d, top-p %s, temperature %s", cfg, topK, topP,
                 temperature);
@@ -48,7 +48,7 @@ public record SamplingOptions(Mode mode, double cfg, int topK, double topP, doub
 
     /** The reference's suggested settings for d16: cfg 2.7, top-k 1200, top-p 0.99. */
     public static SamplingOptions suggested(Mode mode, long seed) {
-        return new SamplingOptions(mode, 2.7, 1200, 0.99, 1.0, seed);
+        return new SamplingOptions(mode, 2.7, 1200, 0.99, Temperature.NONE, seed);
     }
 
     /**

@@ -11,42 +11,40 @@ import ai.mvar.nn.Tensors;
 import java.util.SplittableRandom;
 
 /**
- * Draws one token per position from logits {@code [B, n, V]}, divided by the temperature, after
- * top-k and top-p filtering, by
+ * Draws one token per position from logits {@code [B, n, V]}, divided by a temperature, after top-k
+ * and top-p filtering, by
  * inverse-CDF sampling on the logits' device. The uniforms come from a seeded Java generator, so a
  * seed fixes the draws whatever engine or device runs the model.
  */
 public final class TokenSampler {
     private final int topK;
     private final double topP;
-    private final double temperature;
     private final SplittableRandom random;
 
-    public TokenSampler(int topK, double topP, double temperature, long seed) {
+    public TokenSampler(int topK, double topP, long seed) {
         this.topK = topK;
         this.topP = topP;
-        this.temperature = temperature;
         this.random = new SplittableRandom(seed);
     }
 
     /** Positions filtered and drawn at once: bounds the sort and cumulative-sum copies of V-wide rows. */
     static final int CHUNK = 64;
 
-    /** Token indices {@code [B, n]} int64. */
-    public NDArray sample(NDArray logits) {
+    /** Token indices {@code [B, n]} int64, drawn from {@code softmax(logits / temperature)} as filtered. */
+    public NDArray sample(NDArray logits, double temperature) {
         Shape s = logits.getShape();
         long n = s.get(1);
         // All of a step's uniforms in one host-to-device copy (on a GPU each copy waits for the work
         // queued before it), drawn chunk by chunk, so a seed gives the draws it always gave.
         NDArray u = Tensors.of(logits.getManager(), uniforms((int) s.get(0), (int) n), new Shape(s.get(0), n, 1));
         if (n <= CHUNK) {
-            return sampleChunk(logits, u);
+            return sampleChunk(logits, temperature, u);
         }
         NDList parts = new NDList();
         for (long start = 0; start < n; start += CHUNK) {
             NDIndex range = new NDIndex(":, {}:{}", start, Math.min(n, start + CHUNK));
             try (NDArray chunk = logits.get(range); NDArray uChunk = u.get(range)) {
-                parts.add(Scope.layer(chunk, c -> sampleChunk(c, uChunk))); // frees each chunk's copies
+                parts.add(Scope.layer(chunk, c -> sampleChunk(c, temperature, uChunk))); // frees each chunk's copies
             }
         }
         u.close();
@@ -56,18 +54,15 @@ public final class TokenSampler {
     }
 
     /** @param u the chunk's uniforms {@code [B, n, 1]} in (0, 1] */
-    private NDArray sampleChunk(NDArray logits, NDArray u) {
-        NDArray filtered = topP(topK(tempered(logits.toType(DataType.FLOAT32, false))));
+    private NDArray sampleChunk(NDArray logits, double temperature, NDArray u) {
+        NDArray fp32 = logits.toType(DataType.FLOAT32, false);
+        NDArray filtered = topP(topK(temperature == 1.0 ? fp32 : fp32.div((float) temperature)));
         long v = filtered.getShape().get(2);
         NDArray cdf = filtered.softmax(-1).cumSum(-1);
         // Normalise so the last entry is exactly 1; then u in (0, 1] always lands on a token of
         // non-zero probability, and top-k = 1 is exactly greedy.
         cdf = cdf.div(cdf.get(new NDIndex("..., -1:")));
         return cdf.lt(u).sum(new int[] {-1}).minimum(v - 1).toType(DataType.INT64, false);
-    }
-
-    private NDArray tempered(NDArray logits) {
-        return temperature == 1.0 ? logits : logits.div((float) temperature);
     }
 
     private NDArray topK(NDArray logits) {

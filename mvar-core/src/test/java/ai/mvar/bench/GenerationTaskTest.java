@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
 import ai.mvar.nn.Precision;
 import ai.mvar.nn.Torch;
@@ -14,13 +15,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class GenerationTaskTest {
-    private static final GenerationTask TASK = new GenerationTask(Mode.VAR, Path.of("/p/d16.json"), 32, 3, 1.5, 900, 0.96, 1.1,
+    private static final GenerationTask TASK = new GenerationTask(Mode.VAR, Path.of("/p/d16.json"), 32, 3, 1.5, 900, 0.96,
+            Temperature.parse("1.2,1.2,1"),
             24, Precision.FP16, "gpu0", true, null, null);
 
     @Test
     void argumentsRoundTrip() {
         assertEquals(TASK, GenerationTask.parse(TASK.args()));
-        GenerationTask files = new GenerationTask(Mode.MVAR, Path.of("p.json"), 1, 1, 2.7, 0, 0, 1, 0, Precision.FP32,
+        GenerationTask files = new GenerationTask(Mode.MVAR, Path.of("p.json"), 1, 1, 2.7, 0, 0, Temperature.NONE, 0,
+                Precision.FP32,
                 "cpu", false, Path.of("t.safetensors"), Path.of("m.safetensors"));
         assertEquals(files, GenerationTask.parse(files.args()));
         assertEquals(Mode.MVAR, TASK.withMode(Mode.MVAR).mode());
@@ -44,7 +47,7 @@ class GenerationTaskTest {
         List<String> missing = new ArrayList<>(TASK.args());
         missing.removeIf(a -> a.startsWith("batch="));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationTask.parse(missing)).getMessage().contains("batch"));
-        assertThrows(IllegalArgumentException.class, () -> new GenerationTask(Mode.VAR, Path.of("p"), 1, 1, 1, 1, 1, 1, 0,
+        assertThrows(IllegalArgumentException.class, () -> new GenerationTask(Mode.VAR, Path.of("p"), 1, 1, 1, 1, 1, Temperature.NONE, 0,
                 Precision.FP32, "cpu", false, Path.of("t"), null));
     }
 

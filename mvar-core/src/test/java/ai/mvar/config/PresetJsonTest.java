@@ -80,11 +80,21 @@ class PresetJsonTest {
     void temperatureIsOptionalAndWrittenOnlyWhenItIsNotOne() throws IOException {
         String reference = Files.readString(CONFIGS.resolve("d16.json"));
         Preset plain = PresetJson.parse(reference, "d16.json");
-        assertEquals(1.0, plain.sampling().temperature(), "the reference's presets have no temperature");
+        assertEquals(Temperature.NONE, plain.sampling().temperature(), "the reference's presets have no temperature");
         assertFalse(PresetJson.toJson(plain).contains("temperature"), "a temperature of 1 is not written");
         Preset warm = PresetJson.parse(reference.replace("\"top_k\"", "\"temperature\": 1.2, \"top_k\""), "warm.json");
-        assertEquals(new Preset.SamplingDefaults(2.7, 1200, 0.99, 1.2), warm.sampling());
+        assertEquals(new Preset.SamplingDefaults(2.7, 1200, 0.99, Temperature.of(1.2)), warm.sampling());
         assertEquals(warm, PresetJson.parse(PresetJson.toJson(warm), "round trip"));
+        String perScale = "[1.3, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3, 1.0]";
+        Preset coarse = PresetJson.parse(reference.replace("\"top_k\"", "\"temperature\": " + perScale + ", \"top_k\""),
+                "coarse.json");
+        assertEquals(1.3, coarse.sampling().temperature().at(8));
+        assertEquals(1.0, coarse.sampling().temperature().at(9));
+        assertEquals(coarse, PresetJson.parse(PresetJson.toJson(coarse), "round trip"));
+        IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class, () -> PresetJson.parse(
+                reference.replace("\"top_k\"", "\"temperature\": [1.3, 1.0], \"top_k\""), "few.json"));
+        assertEquals("few.json: preset d16: sampling.temperature gives 2 values for a pyramid of 10 scales: give one value,"
+                + " or one per scale", tooFew.getMessage());
     }
 
     @Test

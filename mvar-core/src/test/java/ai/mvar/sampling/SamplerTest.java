@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
 import ai.mvar.model.Transformer;
 import ai.mvar.model.TransformerConfig;
@@ -103,9 +104,9 @@ class SamplerTest {
         try (NDManager m = manager.newSubManager()) {
             NDArray logits = m.randomNormal(new Shape(3, 50, 32));
             long[] argmax = logits.argMax(-1).toLongArray();
-            assertArrayEquals(argmax, new TokenSampler(1, 0, 1, 5).sample(logits).toLongArray());
+            assertArrayEquals(argmax, new TokenSampler(1, 0, 5).sample(logits, 1).toLongArray());
             long[] top3 = logits.topK(3, -1, true, false).get(1).toLongArray();
-            long[] drawn = new TokenSampler(3, 0, 1, 6).sample(logits).toLongArray();
+            long[] drawn = new TokenSampler(3, 0, 6).sample(logits, 1).toLongArray();
             for (int i = 0; i < drawn.length; i++) {
                 long token = drawn[i];
                 boolean allowed = token == top3[3 * i] || token == top3[3 * i + 1] || token == top3[3 * i + 2];
@@ -121,9 +122,9 @@ class SamplerTest {
             float[] row = new float[10];
             row[7] = 10f;
             NDArray logits = m.create(row).reshape(1, 1, 10).repeat(1, 200);
-            long[] drawn = new TokenSampler(0, 0.5, 1, 9).sample(logits).toLongArray();
+            long[] drawn = new TokenSampler(0, 0.5, 9).sample(logits, 1).toLongArray();
             assertTrue(Arrays.stream(drawn).allMatch(t -> t == 7), Arrays.toString(drawn));
-            long[] free = new TokenSampler(0, 0, 1, 9).sample(m.zeros(new Shape(1, 400, 10))).toLongArray();
+            long[] free = new TokenSampler(0, 0, 9).sample(m.zeros(new Shape(1, 400, 10)), 1).toLongArray();
             assertEquals(10, Arrays.stream(free).distinct().count(), "uniform logits reach every token");
         }
     }
@@ -133,13 +134,39 @@ class SamplerTest {
         try (NDManager m = manager.newSubManager()) {
             NDArray logits = m.randomNormal(new Shape(2, 80, 16));
             // The same seed draws the same uniforms: temperature 2 is sampling logits / 2, top-p included.
-            assertArrayEquals(new TokenSampler(0, 0.8, 1, 4).sample(logits.div(2)).toLongArray(),
-                    new TokenSampler(0, 0.8, 2, 4).sample(logits).toLongArray());
+            assertArrayEquals(new TokenSampler(0, 0.8, 4).sample(logits.div(2), 1).toLongArray(),
+                    new TokenSampler(0, 0.8, 4).sample(logits, 2).toLongArray());
             // Two tokens at 1 : 3; at temperature 2 the odds are 1 : sqrt 3.
             NDArray two = m.create(new float[] {0, (float) Math.log(3)}).reshape(1, 1, 2).repeat(1, 4000);
-            assertEquals(0.25, shareOfToken0(new TokenSampler(0, 0, 1, 3).sample(two)), 0.03);
-            assertEquals(1 / (1 + Math.sqrt(3)), shareOfToken0(new TokenSampler(0, 0, 2, 3).sample(two)), 0.03);
-            assertEquals(0, shareOfToken0(new TokenSampler(0, 0, 0.05, 3).sample(two)), "near 0 it is greedy");
+            assertEquals(0.25, shareOfToken0(new TokenSampler(0, 0, 3).sample(two, 1)), 0.03);
+            assertEquals(1 / (1 + Math.sqrt(3)), shareOfToken0(new TokenSampler(0, 0, 3).sample(two, 2)), 0.03);
+            assertEquals(0, shareOfToken0(new TokenSampler(0, 0, 3).sample(two, 0.05)), "near 0 it is greedy");
+        }
+    }
+
+    /** A temperature per scale changes the draws of its own scale only; one value per scale is required. */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aTemperaturePerScaleActsOnItsScaleAlone(Mode mode) {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray labels = m.create(new long[] {0, 1, 2, 3, 4, 0, 1, 2});
+            Sampler sampler = new Sampler(model, vae);
+            TokenPyramid plain = sampler.generate(labels, new SamplingOptions(mode, 2.0, 0, 0, 5), s -> {});
+            TokenPyramid ones = sampler.generate(labels,
+                    new SamplingOptions(mode, 2.0, 0, 0, Temperature.parse("1,1,1,1"), 5), s -> {});
+            TokenPyramid hotLast = sampler.generate(labels,
+                    new SamplingOptions(mode, 2.0, 0, 0, Temperature.parse("1,1,1,4"), 5), s -> {});
+            for (int s = 0; s < SCHEDULE.scales(); s++) {
+                assertArrayEquals(plain.indices().get(s).toLongArray(), ones.indices().get(s).toLongArray(), "scale " + s);
+            }
+            for (int s = 0; s < SCHEDULE.scales() - 1; s++) {
+                assertArrayEquals(plain.indices().get(s).toLongArray(), hotLast.indices().get(s).toLongArray(), "scale " + s);
+            }
+            assertFalse(Arrays.equals(plain.indices().get(3).toLongArray(), hotLast.indices().get(3).toLongArray()));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sampler.generate(labels,
+                    new SamplingOptions(mode, 2.0, 0, 0, Temperature.parse("1,1,1"), 5), s -> {}));
+            assertEquals("temperature gives 3 values for a pyramid of 4 scales: give one value, or one per scale",
+                    e.getMessage());
         }
     }
 
