@@ -1,5 +1,6 @@
 package ai.mvar.sampling;
 
+import ai.mvar.config.Preset;
 import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
 import java.util.Objects;
@@ -33,6 +34,11 @@ public record SamplingOptions(Mode mode, double cfg, int topK, double topP, Temp
     /** The reference's sampler: no temperature. */
     public SamplingOptions(Mode mode, double cfg, int topK, double topP, long seed) {
         this(mode, cfg, topK, topP, Temperature.NONE, seed);
+    }
+
+    /** A preset's suggested settings, every one of them. */
+    public static SamplingOptions of(Preset.SamplingDefaults suggested, Mode mode, long seed) {
+        return new SamplingOptions(mode, suggested.cfg(), suggested.topK(), suggested.topP(), suggested.temperature(), seed);
     }
 
     /** The same settings with another seed. */
