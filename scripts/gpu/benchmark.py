@@ -100,7 +100,7 @@ def java_probe(a, name, batch, decode, mode, log):
     cmd = shlex.split(a.java) + ["ai.mvar.bench.Probe", "preset", f"mode={mode.upper()}",
                                  f"preset={PROJECT / 'configs' / (preset + '.json')}", f"batch={batch}",
                                  f"reps={a.reps}", f"cfg={SETTINGS['cfg']}", f"topK={SETTINGS['top_k']}",
-                                 f"topP={SETTINGS['top_p']}", f"depth={depth}", f"precision={precision}",
+                                 f"topP={SETTINGS['top_p']}", "temperature=1.0", f"depth={depth}", f"precision={precision}",
                                  f"device={a.device}", f"decode={str(decode).lower()}"]
     return run(cmd, "PROBE", a.timeout_s, log)
 
