@@ -15,16 +15,16 @@ import java.util.Map;
  * carried there as {@code key=value} arguments after the task name {@code preset}.
  *
  * @param preset the preset JSON file
- * @param cfg the sampling settings, as {@link ai.mvar.sampling.SamplingOptions}'s
+ * @param cfg the sampling settings ({@code cfg} to {@code temperature}) as {@link ai.mvar.sampling.SamplingOptions}
+ *     takes them
  * @param depth transformer depth override, 0 for the preset's
  * @param device {@code cpu} or {@code gpu<N>}
  * @param decode also decode the images (token generation alone otherwise)
  * @param tokenizer tokenizer model file, or null (with {@code model} null) for random weights
  * @param model transformer model file, or null for random weights
  */
-public record GenerationTask(Mode mode, Path preset, int batch, int reps, double cfg, int topK, double topP, Temperature temperature,
-        int depth,
-        Precision precision, String device, boolean decode, Path tokenizer, Path model) {
+public record GenerationTask(Mode mode, Path preset, int batch, int reps, double cfg, int topK, double topP,
+        Temperature temperature, int depth, Precision precision, String device, boolean decode, Path tokenizer, Path model) {
 
     public GenerationTask {
         Torch.device(device);
