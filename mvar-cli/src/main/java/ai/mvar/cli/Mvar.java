@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
             EvalCommand.class,
             TokenizeCommand.class,
             ImportCommand.class,
+            SetPresetCommand.class,
             BenchCommand.class,
             InfoCommand.class,
             DoctorCommand.class,

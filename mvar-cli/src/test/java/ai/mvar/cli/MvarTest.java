@@ -21,7 +21,7 @@ class MvarTest {
 
     @Test
     void helpListsEveryCommandWithExamples() {
-        assertEquals(Set.of("bench", "doctor", "eval", "import", "info", "sample", "tokenize", "train", "train-classifier",
+        assertEquals(Set.of("bench", "doctor", "eval", "import", "info", "sample", "set-preset", "tokenize", "train", "train-classifier",
                 "train-tokenizer"), commands(), "a new command: add it to the README's table too");
         Cli.Result r = Cli.run("--help").ok();
         assertTrue(r.out().contains("Examples:"), r.out());

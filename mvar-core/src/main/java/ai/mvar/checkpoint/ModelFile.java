@@ -15,8 +15,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -133,6 +135,26 @@ public final class ModelFile {
     public static void write(Path file, Kind kind, Preset preset, Mode mode, Map<String, NDArray> weights,
             Map<String, String> extra) throws IOException {
         SafeTensorsWriter.write(file, weights, metadata(kind, preset, mode, extra));
+    }
+
+    /**
+     * Copies a model file with another preset in its header, for settings chosen after training
+     * (sampling, class names): the preset must fit the weights as {@link #check} checks them, every
+     * tensor is copied byte for byte and the other metadata is kept. Atomic, so {@code target} may
+     * be {@code source}.
+     *
+     * @return the header of the file written
+     */
+    public static Info withPreset(Path source, Preset preset, Path target) throws IOException {
+        Info checked = check(source, null, preset);
+        try (SafeTensorsReader reader = SafeTensorsReader.open(source)) {
+            List<SafeTensorsWriter.Entry> entries = new ArrayList<>();
+            for (TensorInfo t : reader.tensors().values()) {
+                entries.add(new SafeTensorsWriter.Entry(t.name(), t.dtype(), t.shape(), out -> reader.copyBytes(t.name(), out)));
+            }
+            SafeTensorsWriter.write(target, entries, metadata(checked.kind(), preset, checked.mode(), checked.extra()));
+        }
+        return info(target);
     }
 
     /** The header metadata of a model file, for writers that stream tensors themselves (import). */

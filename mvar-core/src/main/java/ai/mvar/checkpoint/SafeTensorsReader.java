@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -139,6 +140,23 @@ public final class SafeTensorsReader implements AutoCloseable {
                 info.dtype(), manager);
         array.setName(name);
         return array;
+    }
+
+    /** Copies one tensor's stored bytes, unchanged, to {@code out}. */
+    public void copyBytes(String name, WritableByteChannel out) throws IOException {
+        TensorInfo info = tensors.get(name);
+        if (info == null) {
+            throw new IllegalArgumentException(file + ": no tensor named '" + name + "'");
+        }
+        long position = dataStart + info.begin();
+        long end = dataStart + info.end();
+        while (position < end) {
+            long moved = channel.transferTo(position, end - position, out);
+            if (moved <= 0) {
+                throw new CheckpointFormatException(file, "tensor '" + name + "' ends early");
+            }
+            position += moved;
+        }
     }
 
     /** Every tensor, into a new state dict owned by {@code manager}. */
