@@ -112,8 +112,7 @@ final class InfoCommand implements Callable<Integer> {
                 : "no scale uses neighbourhood attention";
         out.printf(Locale.ROOT, "  MVAR:        refine_step %d (%s), kernel %dx%d%n", t.refineStep(), refine, t.kernelSize(),
                 t.kernelSize());
-        out.printf(Locale.ROOT, "  sampling:    cfg %s, top-k %d, top-p %s, temperature %s%n", p.sampling().cfg(),
-                p.sampling().topK(), p.sampling().topP(), p.sampling().temperature());
+        out.printf(Locale.ROOT, "  sampling:    %s%n", p.sampling().describe());
         out.printf(Locale.ROOT, "  classes:     %d (%s%s)%n", p.classNames().size(),
                 String.join(", ", p.classNames().subList(0, Math.min(5, p.classNames().size()))),
                 p.classNames().size() > 5 ? ", ..." : "");

@@ -44,9 +44,8 @@ final class SetPresetCommand implements Callable<Integer> {
         Preset p = preset.require();
         ModelFile.Info written = ModelFile.withPreset(source, p, out);
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf(Locale.ROOT, "%s: %s (%d tensors from %s), preset %s, sampling cfg %s, top-k %d, top-p %s, temperature %s%n",
-                out, written.kind().id(), written.tensors().size(), source, p.name(), p.sampling().cfg(),
-                p.sampling().topK(), p.sampling().topP(), p.sampling().temperature());
+        stdout.printf(Locale.ROOT, "%s: %s (%d tensors from %s), preset %s, sampling %s%n", out, written.kind().id(),
+                written.tensors().size(), source, p.name(), p.sampling().describe());
         return 0;
     }
 }

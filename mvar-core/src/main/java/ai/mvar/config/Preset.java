@@ -51,6 +51,12 @@ public record Preset(
         public SamplingDefaults(double cfg, int topK, double topP) {
             this(cfg, topK, topP, Temperature.NONE);
         }
+
+        /** {@code cfg 1.5, top-k 0, top-p 0.0, temperature 1.0}: the settings as the commands print them. */
+        public String describe() {
+            return String.format(java.util.Locale.ROOT, "cfg %s, top-k %d, top-p %s, temperature %s", cfg, topK, topP,
+                    temperature);
+        }
     }
 
     /** The index of a class given by index or by name (case-insensitive, exact or unique prefix). */

@@ -3,7 +3,6 @@ package ai.mvar.sampling;
 import ai.mvar.config.Preset;
 import ai.mvar.config.Temperature;
 import ai.mvar.model.Mode;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -49,7 +48,7 @@ public record SamplingOptions(Mode mode, double cfg, int topK, double topP, Temp
 
     /** {@code cfg 1.5, top-k 0, top-p 0.0, temperature 1.0}: the settings as the commands print them (seed aside). */
     public String describe() {
-        return String.format(Locale.ROOT, "cfg %s, top-k %d, top-p %s, temperature %s", cfg, topK, topP, temperature);
+        return new Preset.SamplingDefaults(cfg, topK, topP, temperature).describe();
     }
 
     /** The reference's suggested settings for d16: cfg 2.7, top-k 1200, top-p 0.99. */
